@@ -1,7 +1,15 @@
 """Immutable messages, the only thing actors exchange. One module per family."""
 
 from messages.base import Command, Event, Message, OrderSide, Side, entry_order_side, exit_order_side
-from messages.control import CloseSymbol, EmergencyClose, PauseTrading, ResumeTrading, Shutdown, SwitchProfile
+from messages.control import (
+    CloseSymbol,
+    EmergencyClose,
+    PauseTrading,
+    ResumeTrading,
+    Shutdown,
+    SwitchProfile,
+    Tick,
+)
 from messages.market import Candle, CandleClosed, FeedRecovered, FeedStale, MarkPriceUpdated
 from messages.notifications import Notify
 from messages.orders import (
@@ -10,6 +18,7 @@ from messages.orders import (
     BalanceChange,
     ClosePosition,
     EmergencyCloseCompleted,
+    EntryFailed,
     ExitReason,
     OrderKind,
     OrderRejected,
@@ -41,6 +50,7 @@ __all__ = [
     "EmergencyCloseCompleted",
     "EntryApproved",
     "EntryDenied",
+    "EntryFailed",
     "Event",
     "ExitReason",
     "FeedRecovered",
@@ -67,6 +77,7 @@ __all__ = [
     "StrategyDecision",
     "SwitchProfile",
     "SymbolQuarantined",
+    "Tick",
     "TradingPaused",
     "TradingResumed",
     "entry_order_side",

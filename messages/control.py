@@ -43,3 +43,7 @@ class Shutdown(Command, frozen=True, kw_only=True):
 
     reason: str
     flatten: bool = False
+
+
+class Tick(Command, frozen=True, kw_only=True):
+    """A timer beat on the bot's clock: deadlines (stop placement, max hold, pauses) are checked on it."""

@@ -21,6 +21,7 @@ ExitReason = Literal[
     "manual",
     "liquidation",
     "external",
+    "protection_failed",
 ]
 
 
@@ -148,6 +149,15 @@ class PositionClosed(Event, frozen=True, kw_only=True):
     realized_pnl: float
     fees: float
     funding: float
+
+
+class EntryFailed(Event, frozen=True, kw_only=True):
+    """An approved entry did not become a position (refused by sizing, rejected by the exchange)."""
+
+    correlation_id: str
+    symbol: str
+    reason: str
+    detail: str
 
 
 class ClosePosition(Command, frozen=True, kw_only=True):

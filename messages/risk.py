@@ -17,6 +17,7 @@ class EntryApproved(Event, frozen=True, kw_only=True):
     leverage: int
     risk_amount: float
     sizing_balance: float
+    available_balance: float
 
 
 class EntryDenied(Event, frozen=True, kw_only=True):

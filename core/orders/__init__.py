@@ -1,0 +1,1 @@
+"""Order planning and the order lifecycle core (pure, synchronous: hosted by the OrderActor and the backtest)."""

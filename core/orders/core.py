@@ -1,0 +1,617 @@
+"""OrderCore: the life of every position, as a pure state machine.
+
+``handle(message) -> outputs``: messages in (approved entries, exchange replies, order/algo/account
+updates, close commands, ticks), outputs out (exchange requests, storage records, events for the
+RiskActor and the Notifier). No threads, no I/O, no clock reads except the injected one: the
+OrderActor hosts it live, the backtest drives it against the simulator's engine.
+
+The rules it enforces:
+- an entry is a MARKET order whose intent is recorded before it is sent;
+- as soon as any of it fills, a STOP_MARKET (closePosition) algo order protects the whole position;
+  if that cannot be done within ``stop_place_timeout_s`` the position is closed at market, and a stop
+  refused with -2021 (price already beyond it) means: close at market now, deliberately;
+- stepped reduce-only take-profits follow, adding up to the filled quantity exactly;
+- after the first take-profit fills, the stop moves to break-even plus fees;
+- when the position is flat for any reason, every remaining order is cancelled and the trade is
+  finalised from the exchange's own fills (exact fees and PnL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from config.sections import OrderSettings, RiskSettings
+from core.clock import Clock
+from core.ids import make_client_order_id
+from core.orders.effects import FillRecord, OrderRecord
+from core.orders.planning import Bracket, SizingRefusal, break_even_price, plan_protection, size_entry
+from core.orders.position import (
+    LIQUIDATION_PREFIXES,
+    TERMINAL_ORDER_STATUSES,
+    ZERO,
+    ChildOrder,
+    Fill,
+    ManagedPosition,
+    dec,
+)
+from core.precision import SymbolRules
+from messages.control import Tick
+from messages.exchange import (
+    AccountState,
+    CancelOrder,
+    ExchangeReply,
+    FetchAccountState,
+    OrderSnapshot,
+    PlaceAlgoOrder,
+    PlaceOrder,
+    QueryOrder,
+)
+from messages.orders import (
+    AccountUpdate,
+    AlgoUpdate,
+    ClosePosition,
+    EntryFailed,
+    ExitReason,
+    OrderRejected,
+    OrderUpdate,
+    PositionClosed,
+    PositionOpened,
+    PositionReduced,
+)
+from messages.risk import EntryApproved
+
+Output = Any  # ExchangeRequest | OrderRecord | FillRecord | an event message
+IMMEDIATE_TRIGGER = -2021
+REDUCE_ONLY_REJECTED = -2022
+UNKNOWN_ORDER_CODES = (-2011, -2013)
+MAX_STOP_ATTEMPTS = 3
+
+
+class OrderCore:
+    """Positions by symbol (one position per symbol) and the requests in flight for them."""
+
+    def __init__(
+        self,
+        *,
+        bot_id: str,
+        orders: OrderSettings,
+        risk: RiskSettings,
+        clock: Clock,
+        rules: Callable[[str], SymbolRules],
+        brackets: Callable[[str], tuple[Bracket, ...]] = lambda _symbol: (),
+        next_sequence: Callable[[], int],
+    ) -> None:
+        self.bot_id = bot_id
+        self.orders = orders
+        self.risk = risk
+        self.clock = clock
+        self.rules = rules
+        self.brackets = brackets
+        self.next_sequence = next_sequence
+        self.positions: dict[str, ManagedPosition] = {}
+        self._requests: dict[str, tuple[str, str, str]] = {}  # request id → (symbol, client id, purpose)
+        self._request_counter = 0
+        self.closed: list[PositionClosed] = []
+
+    # ----------------------------------------------------------------- dispatch
+    def handle(self, message: object) -> list[Output]:
+        """Process one message and return what must happen next, in order."""
+        if isinstance(message, EntryApproved):
+            return self._on_entry_approved(message)
+        if isinstance(message, ExchangeReply):
+            return self._on_reply(message)
+        if isinstance(message, OrderUpdate):
+            return self._on_order_update(message)
+        if isinstance(message, AlgoUpdate):
+            return self._on_algo_update(message)
+        if isinstance(message, AccountUpdate):
+            return self._on_account_update(message)
+        if isinstance(message, ClosePosition):
+            return self._on_close(message)
+        if isinstance(message, Tick):
+            return self._on_tick(message.ts_init)
+        return []
+
+    def open_positions(self) -> list[ManagedPosition]:
+        return [p for p in self.positions.values() if p.state != "closed"]
+
+    # ----------------------------------------------------------------- entry
+    def _on_entry_approved(self, approved: EntryApproved) -> list[Output]:
+        now = self.clock.now_ms()
+        symbol = approved.symbol
+        if symbol in self.positions:
+            return [self._entry_failed(approved.correlation_id, symbol, "position_exists",
+                                       f"{symbol} already has a position or an entry in flight")]
+        try:
+            rules = self.rules(symbol)
+        except KeyError:
+            detail = f"no market data for {symbol}"
+            return [self._entry_failed(approved.correlation_id, symbol, "unknown_symbol", detail)]
+        size = size_entry(
+            rules=rules, reference_price=approved.reference_price, stop_price=approved.stop_price,
+            risk_amount=approved.risk_amount, sizing_balance=approved.sizing_balance,
+            available_balance=approved.available_balance, leverage=approved.leverage,
+            max_position_pct=self.risk.max_position_pct, brackets=self.brackets(symbol),
+        )
+        if isinstance(size, SizingRefusal):
+            return [self._entry_failed(approved.correlation_id, symbol, size.reason, size.detail)]
+        position = ManagedPosition(
+            correlation_id=approved.correlation_id, symbol=symbol, side=approved.side, leverage=approved.leverage,
+            reference_price=approved.reference_price, suggested_stop=approved.stop_price,
+            suggested_take_profits=approved.take_profit_prices,
+        )
+        entry = ChildOrder(kind="entry", client_id=self._client_id(symbol, "entry"), is_algo=False,
+                           side=position.entry_side, order_type="MARKET", quantity=size.quantity)
+        position.entry = entry
+        self.positions[symbol] = position
+        request = PlaceOrder(request_id=self._request_id(symbol, entry.client_id, "entry"), ts_init=now,
+                             correlation_id=position.correlation_id, symbol=symbol, client_order_id=entry.client_id,
+                             side=entry.side, order_type="MARKET", quantity=rules.format_qty(size.quantity),
+                             leverage=approved.leverage)
+        return [self._record(position, entry, "intent"), request]
+
+    def _entry_failed(self, correlation_id: str, symbol: str, reason: str, detail: str) -> EntryFailed:
+        now = self.clock.now_ms()
+        return EntryFailed(ts_event=now, ts_init=now, correlation_id=correlation_id, symbol=symbol,
+                           reason=reason, detail=detail)
+
+    # ----------------------------------------------------------------- replies
+    def _on_reply(self, reply: ExchangeReply) -> list[Output]:
+        route = self._requests.pop(reply.request_id, None)
+        if route is None:
+            return []
+        symbol, client_id, purpose = route
+        position = self.positions.get(symbol)
+        if position is None:
+            return []
+        position.pending_requests.discard(reply.request_id)
+        if purpose == "account":
+            return self._on_account_state(position, reply)
+        child = position.find_child(client_id=client_id)
+        if child is None:
+            return []
+        if purpose == "cancel":
+            return self._on_cancel_reply(position, child, reply)
+        if reply.outcome == "ok" and reply.order is not None:
+            return self._apply_snapshot(position, child, reply.order)
+        if reply.outcome == "rejected":
+            if purpose == "query" and reply.code in UNKNOWN_ORDER_CODES:
+                return self._on_rejected(position, child, reply.code, "order was never placed")
+            if purpose != "query":
+                return self._on_rejected(position, child, reply.code, reply.message)
+        child.status = "unknown"  # settle on the next tick by querying the client id
+        return [self._record(position, child, "unknown")]
+
+    def _apply_snapshot(self, position: ManagedPosition, child: ChildOrder, order: OrderSnapshot) -> list[Output]:
+        outputs: list[Output] = []
+        if order.order_id and not child.exchange_id:
+            child.exchange_id = order.order_id
+        if order.child_order_id:
+            child.child_order_id = order.child_order_id
+        status = order.status
+        if child.is_algo:
+            if status in ("NEW", "TRIGGERING"):
+                child.status = "open"
+            elif status in ("TRIGGERED", "FINISHED"):
+                child.status = "triggered"
+            elif status in ("CANCELED", "EXPIRED", "REJECTED"):
+                child.status = "canceled"
+            outputs.append(self._record(position, child, status.lower()))
+            if child is position.stop and child.status == "open":
+                outputs += self._on_stop_live(position)
+            return outputs
+        outputs += self._apply_fill_progress(position, child, dec(order.filled_quantity), dec(order.average_price))
+        if status == "FILLED":
+            child.status = "filled"
+        elif status in ("CANCELED", "EXPIRED", "REJECTED"):
+            child.status = "canceled"
+        elif status in ("NEW", "PARTIALLY_FILLED"):
+            child.status = "open"
+        outputs.insert(0, self._record(position, child, status.lower()))
+        if child.kind == "entry" and status in TERMINAL_ORDER_STATUSES and position.entry_quantity == 0:
+            outputs += self._abandon(position, "entry_not_filled", f"entry ended {status} with nothing filled")
+        elif child.kind == "entry" and status in TERMINAL_ORDER_STATUSES and position.state == "open":
+            outputs += self._place_take_profits(position)
+        return outputs
+
+    def _on_rejected(self, position: ManagedPosition, child: ChildOrder, code: int, text: str) -> list[Output]:
+        now = self.clock.now_ms()
+        child.status = "rejected"
+        outputs: list[Output] = [
+            self._record(position, child, "rejected", reject_code=code, reject_reason=text),
+            OrderRejected(ts_event=now, ts_init=now, correlation_id=position.correlation_id, symbol=position.symbol,
+                          client_order_id=child.client_id, kind=child.kind, code=code, reason=text),
+        ]
+        if child.kind == "entry":
+            outputs += self._abandon(position, f"rejected_{code}", text)
+        elif child is position.stop:
+            if code == IMMEDIATE_TRIGGER:
+                reason: ExitReason = "break_even_stop" if child.break_even else "stop_loss"
+                outputs += self._close_at_market(position, reason)
+            elif position.state in ("protecting", "open"):
+                position.stop_attempts += 1
+                if position.stop_attempts >= MAX_STOP_ATTEMPTS:
+                    outputs += self._close_at_market(position, "protection_failed")
+                else:
+                    outputs += self._place_stop(position, child.trigger_price or ZERO, child.break_even)
+        elif child.kind == "exit" and code == REDUCE_ONLY_REJECTED:
+            outputs.append(self._fetch_account(position))
+        elif child.kind == "exit" and position.state == "closing":
+            outputs += self._send_exit(position, child.reason or "protection_failed")
+        return outputs
+
+    def _abandon(self, position: ManagedPosition, reason: str, detail: str) -> list[Output]:
+        position.state = "closed"
+        del self.positions[position.symbol]
+        return [self._entry_failed(position.correlation_id, position.symbol, reason, detail)]
+
+    # ----------------------------------------------------------------- fills
+    def _apply_fill_progress(self, position: ManagedPosition, child: ChildOrder, filled: Decimal,
+                             average: Decimal) -> list[Output]:
+        delta = position.apply_order_progress(child.client_id, filled, average, child.side)
+        child.filled, child.average_price = max(child.filled, filled), average or child.average_price
+        if delta <= 0:
+            return []
+        if child.kind == "entry":
+            return self._on_entry_fill(position)
+        position.last_reducer_order_id = child.exchange_id or child.client_id
+        return self._on_reducing_fill(position, child, delta, average)
+
+    def _on_entry_fill(self, position: ManagedPosition) -> list[Output]:
+        if position.state != "entering":
+            return []
+        position.entry_time = position.entry_time or self.clock.now_ms()
+        position.state = "protecting"
+        position.protect_deadline = self.clock.now_ms() + int(self.orders.stop_place_timeout_s * 1000)
+        plan = self._protection(position)
+        return self._place_stop(position, plan.stop_price, break_even=False)
+
+    def _on_reducing_fill(self, position: ManagedPosition, child: ChildOrder, delta: Decimal,
+                          price: Decimal) -> list[Output]:
+        outputs: list[Output] = []
+        now = self.clock.now_ms()
+        if child.kind == "take_profit" and child.step is not None:
+            outputs.append(PositionReduced(
+                ts_event=now, ts_init=now, correlation_id=position.correlation_id, symbol=position.symbol,
+                side=position.side, quantity=float(delta), price=float(price), remaining=float(position.remaining),
+                realized_pnl=0.0, step=child.step))
+            if (self.orders.move_stop_to_break_even and not position.moved_to_break_even
+                    and child.filled >= (child.quantity or ZERO) and position.remaining > 0):
+                outputs += self._move_stop_to_break_even(position)
+        if position.remaining <= 0 and position.state not in ("finalizing", "closed"):
+            outputs += self._begin_finalize(position)
+        return outputs
+
+    def _on_order_update(self, update: OrderUpdate) -> list[Output]:
+        position = self.positions.get(update.symbol)
+        if position is None:
+            return []
+        outputs: list[Output] = []
+        if update.client_order_id.startswith(LIQUIDATION_PREFIXES) or update.order_type == "LIQUIDATION":
+            position.liquidation_order_ids.add(update.order_id)
+        if update.trade_id and update.last_filled_quantity > 0:
+            fill = Fill(trade_id=update.trade_id, order_id=update.order_id, side=update.side,
+                        price=dec(update.last_filled_price), quantity=dec(update.last_filled_quantity),
+                        commission=dec(update.commission), realized_pnl=dec(update.realized_pnl), ts=update.ts_event)
+            if position.record_fill(fill):
+                outputs.append(FillRecord(
+                    correlation_id=position.correlation_id, symbol=position.symbol, trade_id=update.trade_id,
+                    order_id=update.order_id, side=update.side, price=update.last_filled_price,
+                    quantity=update.last_filled_quantity, commission=update.commission,
+                    commission_asset=update.commission_asset, realized_pnl=update.realized_pnl,
+                    maker=update.maker, ts=update.ts_event))
+        child = position.find_child(client_id=update.client_order_id, order_id=update.order_id)
+        if child is None:
+            # Not one of ours (a stop's triggered child before its ALGO_UPDATE, a manual order, a
+            # liquidation): account it against the position by order id.
+            side = update.side
+            delta = position.apply_order_progress(f"order:{update.order_id}", dec(update.filled_quantity),
+                                                  dec(update.average_price), side)
+            if delta > 0 and side == position.exit_side:
+                position.last_reducer_order_id = update.order_id
+                if position.remaining <= 0 and position.state not in ("finalizing", "closed"):
+                    outputs += self._begin_finalize(position)
+            return outputs
+        if child.exchange_id == "" and update.order_id:
+            child.exchange_id = update.order_id
+        snapshot = OrderSnapshot(symbol=update.symbol, order_id=update.order_id, client_order_id=child.client_id,
+                                 is_algo=False, side=update.side, order_type=update.order_type, status=update.status,
+                                 quantity=update.quantity, filled_quantity=update.filled_quantity,
+                                 average_price=update.average_price, price=update.price)
+        return outputs + self._apply_snapshot(position, child, snapshot)
+
+    def _on_algo_update(self, update: AlgoUpdate) -> list[Output]:
+        position = self.positions.get(update.symbol)
+        if position is None:
+            return []
+        child = position.find_child(client_id=update.client_algo_id)
+        if child is None:
+            return []
+        snapshot = OrderSnapshot(symbol=update.symbol, order_id=update.algo_id, client_order_id=child.client_id,
+                                 is_algo=True, side=update.side, order_type=update.order_type, status=update.status,
+                                 quantity=update.quantity, trigger_price=update.trigger_price,
+                                 child_order_id=update.child_order_id)
+        outputs = self._apply_snapshot(position, child, snapshot)
+        if update.child_order_id:
+            # The stop's child may have filled before we learnt its id: re-attribute.
+            key = f"order:{update.child_order_id}"
+            if key in position.order_fill_progress and position.last_reducer_order_id == update.child_order_id:
+                position.last_reducer_order_id = update.child_order_id
+        return outputs
+
+    def _on_account_update(self, update: AccountUpdate) -> list[Output]:
+        outputs: list[Output] = []
+        for change in update.positions:
+            position = self.positions.get(change.symbol)
+            if position is None:
+                continue
+            if update.reason == "FUNDING_FEE" and len(update.positions) == 1:
+                for balance in update.balances:
+                    position.funding += dec(balance.balance_change)
+            if (change.amount == 0 and position.state in ("protecting", "open", "closing")
+                    and position.entry_quantity > 0):
+                outputs += self._begin_finalize(position)
+        return outputs
+
+    # ----------------------------------------------------------------- protection
+    def _protection(self, position: ManagedPosition):  # type: ignore[no-untyped-def]
+        return plan_protection(
+            rules=self.rules(position.symbol), side=position.side, fill_price=float(position.entry_price),
+            filled_quantity=position.entry_quantity, reference_price=position.reference_price,
+            suggested_stop=position.suggested_stop, suggested_take_profits=position.suggested_take_profits,
+            split=self.orders.take_profit_split[: len(position.suggested_take_profits)],
+        )
+
+    def _place_stop(self, position: ManagedPosition, stop_price: Decimal, break_even: bool) -> list[Output]:
+        rules = self.rules(position.symbol)
+        stop = ChildOrder(kind="stop", client_id=self._client_id(position.symbol, "stop"), is_algo=True,
+                          side=position.exit_side, order_type="STOP_MARKET", quantity=None,
+                          trigger_price=stop_price, break_even=break_even)
+        position.stop = stop
+        request = PlaceAlgoOrder(
+            request_id=self._request_id(position.symbol, stop.client_id, "stop"), ts_init=self.clock.now_ms(),
+            correlation_id=position.correlation_id, symbol=position.symbol, client_order_id=stop.client_id,
+            side=stop.side, order_type="STOP_MARKET", trigger_price=rules.format_price(stop_price),
+            close_position=True, working_type=self.orders.working_type)
+        return [self._record(position, stop, "intent"), request]
+
+    def _on_stop_live(self, position: ManagedPosition) -> list[Output]:
+        position.protect_deadline = None
+        if position.state != "protecting":
+            return []
+        position.state = "open"
+        now = self.clock.now_ms()
+        stop_price = float(position.stop.trigger_price or ZERO) if position.stop else 0.0
+        tp_prices = tuple(float(p) for _, p, _ in self._protection(position).take_profits)
+        outputs: list[Output] = [PositionOpened(
+            ts_event=position.entry_time, ts_init=now, correlation_id=position.correlation_id, symbol=position.symbol,
+            side=position.side, quantity=float(position.entry_quantity), entry_price=float(position.entry_price),
+            stop_price=stop_price, take_profit_prices=tp_prices, leverage=position.leverage, origin=position.origin)]
+        entry = position.entry
+        if entry is None or entry.status in ("filled", "canceled"):
+            outputs += self._place_take_profits(position)
+        return outputs
+
+    def _place_take_profits(self, position: ManagedPosition) -> list[Output]:
+        if position.take_profits or position.remaining <= 0:
+            return []
+        rules = self.rules(position.symbol)
+        outputs: list[Output] = []
+        for step, price, quantity in self._protection(position).take_profits:
+            client_id = self._client_id(position.symbol, "take_profit", step)
+            as_limit = self.orders.take_profit_order == "limit"
+            child = ChildOrder(kind="take_profit", client_id=client_id, is_algo=not as_limit, side=position.exit_side,
+                               order_type="LIMIT" if as_limit else "TAKE_PROFIT_MARKET", quantity=quantity,
+                               price=price if as_limit else None, trigger_price=None if as_limit else price, step=step)
+            position.take_profits[step] = child
+            request_id = self._request_id(position.symbol, client_id, "tp")
+            common = {"request_id": request_id, "ts_init": self.clock.now_ms(),
+                      "correlation_id": position.correlation_id, "symbol": position.symbol,
+                      "client_order_id": client_id, "side": child.side, "quantity": rules.format_qty(quantity),
+                      "reduce_only": True}
+            request = (PlaceOrder(order_type="LIMIT", price=rules.format_price(price), time_in_force="GTC", **common)
+                       if as_limit else
+                       PlaceAlgoOrder(order_type="TAKE_PROFIT_MARKET", trigger_price=rules.format_price(price),
+                                      working_type=self.orders.working_type, **common))
+            outputs += [self._record(position, child, "intent"), request]
+        return outputs
+
+    def _move_stop_to_break_even(self, position: ManagedPosition) -> list[Output]:
+        """Cancel the stop, then place one at break-even (Binance allows one closePosition stop per side)."""
+        stop = position.stop
+        if stop is None or position.moving_stop:
+            return []
+        position.moving_stop = True
+        position.moved_to_break_even = True
+        position.protect_deadline = self.clock.now_ms() + int(self.orders.stop_place_timeout_s * 1000)
+        return [self._cancel(position, stop)]
+
+    def _on_cancel_reply(self, position: ManagedPosition, child: ChildOrder, reply: ExchangeReply) -> list[Output]:
+        gone = reply.outcome == "ok" or (reply.outcome == "rejected" and reply.code in UNKNOWN_ORDER_CODES)
+        if gone and child.status != "triggered":
+            child.status = "canceled"
+        outputs: list[Output] = [self._record(position, child, child.status)]
+        if child is position.stop and position.moving_stop and position.state in ("protecting", "open"):
+            position.moving_stop = False
+            if child.status == "triggered":
+                return outputs  # the stop fired while we moved it: the position is closing anyway
+            price = break_even_price(self.rules(position.symbol), position.side, float(position.entry_price),
+                                     self.orders.break_even_offset_pct)
+            outputs += self._place_stop(position, price, break_even=True)
+        return outputs
+
+    # ----------------------------------------------------------------- closing
+    def _on_close(self, command: ClosePosition) -> list[Output]:
+        position = self.positions.get(command.symbol)
+        if position is None or position.state in ("finalizing", "closed", "entering"):
+            return []
+        return self._close_at_market(position, command.reason)
+
+    def _close_at_market(self, position: ManagedPosition, reason: ExitReason) -> list[Output]:
+        if position.state == "closing":
+            return []
+        position.state = "closing"
+        position.close_reason = reason
+        return self._send_exit(position, reason)
+
+    def _send_exit(self, position: ManagedPosition, reason: ExitReason) -> list[Output]:
+        quantity = position.remaining
+        if quantity <= 0:
+            return [self._fetch_account(position)]
+        rules = self.rules(position.symbol)
+        child = ChildOrder(kind="exit", client_id=self._client_id(position.symbol, "exit"), is_algo=False,
+                           side=position.exit_side, order_type="MARKET", quantity=quantity, reason=reason)
+        position.exits.append(child)
+        request = PlaceOrder(request_id=self._request_id(position.symbol, child.client_id, "exit"),
+                             ts_init=self.clock.now_ms(), correlation_id=position.correlation_id,
+                             symbol=position.symbol, client_order_id=child.client_id, side=child.side,
+                             order_type="MARKET", quantity=rules.format_qty(quantity), reduce_only=True)
+        return [self._record(position, child, "intent"), request]
+
+    def _begin_finalize(self, position: ManagedPosition, fetch: bool = True) -> list[Output]:
+        """The position is flat: cancel what is left of its orders and read its fills to settle the trade."""
+        position.state = "finalizing"
+        position.protect_deadline = None
+        outputs: list[Output] = [self._cancel(position, child) for child in position.children()
+                                 if child.kind in ("stop", "take_profit") and child.status in ("open", "sending")]
+        if fetch:
+            outputs.append(self._fetch_account(position))
+        return outputs
+
+    def _fetch_account(self, position: ManagedPosition) -> FetchAccountState:
+        request_id = self._request_id(position.symbol, "", "account")
+        position.pending_requests.add(request_id)
+        since = max(position.entry_time - 1000, 0)
+        return FetchAccountState(request_id=request_id, ts_init=self.clock.now_ms(),
+                                 correlation_id=position.correlation_id, symbols=(position.symbol,),
+                                 fills_since_ms=since)
+
+    def _on_account_state(self, position: ManagedPosition, reply: ExchangeReply) -> list[Output]:
+        state = reply.state
+        if reply.outcome != "ok" or state is None:
+            return [self._fetch_account(position)]
+        amount = next((p.amount for p in state.positions if p.symbol == position.symbol), 0.0)
+        if amount != 0 and position.state in ("finalizing", "closing"):
+            if position.state == "finalizing":
+                position.state = "open"  # fills were not final yet: keep protecting
+            return self._repair_after_resync(position, dec(abs(amount)))
+        if position.state == "closing":
+            return self._begin_finalize(position, fetch=False) + self._finalize(position, state)
+        if position.state != "finalizing":
+            return []
+        return self._finalize(position, state)
+
+    def _repair_after_resync(self, position: ManagedPosition, amount: Decimal) -> list[Output]:
+        """The exchange still holds ``amount``: trust it, and close or re-protect what is there."""
+        position.exit_quantity = max(position.entry_quantity - amount, ZERO)
+        if position.state == "closing":
+            return self._send_exit(position, position.close_reason or "protection_failed")
+        if position.stop is None or not position.stop.live:
+            return self._place_stop(position, self._protection(position).stop_price, position.moved_to_break_even)
+        return []
+
+    def _finalize(self, position: ManagedPosition, state: AccountState) -> list[Output]:
+        outputs: list[Output] = []
+        for fill in state.fills:
+            if fill.symbol != position.symbol or fill.ts < position.entry_time - 1000:
+                continue
+            record = Fill(trade_id=fill.trade_id, order_id=fill.order_id, side=fill.side, price=dec(fill.price),
+                          quantity=dec(fill.quantity), commission=dec(fill.commission),
+                          realized_pnl=dec(fill.realized_pnl), ts=fill.ts)
+            if position.record_fill(record):
+                outputs.append(FillRecord(
+                    correlation_id=position.correlation_id, symbol=position.symbol, trade_id=fill.trade_id,
+                    order_id=fill.order_id, side=fill.side, price=fill.price, quantity=fill.quantity,
+                    commission=fill.commission, commission_asset=fill.commission_asset,
+                    realized_pnl=fill.realized_pnl, maker=fill.maker, ts=fill.ts))
+        exit_fills = sorted((f for f in position.fills.values() if f.side == position.exit_side),
+                            key=lambda f: (f.ts, f.trade_id))
+        if exit_fills:
+            position.last_reducer_order_id = exit_fills[-1].order_id
+            position.exit_time = exit_fills[-1].ts
+        exit_qty, exit_notional, realized, fees = position.fill_totals()
+        if exit_qty > 0:
+            position.exit_price = exit_notional / exit_qty
+        elif position.exit_quantity > 0:
+            position.exit_price = position.exit_notional / position.exit_quantity
+        now = self.clock.now_ms()
+        closed = PositionClosed(
+            ts_event=position.exit_time or now, ts_init=now, correlation_id=position.correlation_id,
+            symbol=position.symbol, side=position.side, quantity=float(position.entry_quantity),
+            entry_price=float(position.entry_price), exit_price=float(position.exit_price),
+            entry_time=position.entry_time, exit_reason=self._exit_reason(position),
+            realized_pnl=float(realized - fees + position.funding), fees=float(fees), funding=float(position.funding))
+        position.state = "closed"
+        del self.positions[position.symbol]
+        self.closed.append(closed)
+        return [*outputs, closed]
+
+    def _exit_reason(self, position: ManagedPosition) -> ExitReason:
+        """Which order flattened the position decides the reason."""
+        last = position.last_reducer_order_id
+        if last in position.liquidation_order_ids:
+            return "liquidation"
+        child = position.find_child(order_id=last) or position.find_child(client_id=last)
+        if child is not None:
+            if child.kind == "take_profit" and child.step is not None:
+                return f"take_profit_{child.step}"  # type: ignore[return-value]
+            if child.kind == "exit":
+                return child.reason or "manual"
+            if child.kind == "stop":
+                return "break_even_stop" if child.break_even else "stop_loss"
+        stop = position.stop
+        if stop is not None and (stop.status == "triggered" or (stop.child_order_id and stop.child_order_id == last)):
+            return "break_even_stop" if stop.break_even else "stop_loss"
+        if position.close_reason is not None:
+            return position.close_reason
+        return "manual" if last else "external"
+
+    # ----------------------------------------------------------------- timers
+    def _on_tick(self, now: int) -> list[Output]:
+        outputs: list[Output] = []
+        for position in list(self.positions.values()):
+            deadline = position.protect_deadline
+            if deadline is not None and now >= deadline and position.state in ("protecting", "open"):
+                stop = position.stop
+                if stop is None or stop.status != "open":
+                    position.protect_deadline = None
+                    outputs += self._close_at_market(position, "protection_failed")
+            for child in position.children():
+                if child.status == "unknown" and not any(
+                        r[1] == child.client_id for r in self._requests.values()):
+                    outputs.append(QueryOrder(
+                        request_id=self._request_id(position.symbol, child.client_id, "query"), ts_init=now,
+                        correlation_id=position.correlation_id, symbol=position.symbol,
+                        client_order_id=child.client_id, is_algo=child.is_algo))
+        return outputs
+
+    # ----------------------------------------------------------------- helpers
+    def _cancel(self, position: ManagedPosition, child: ChildOrder) -> CancelOrder:
+        return CancelOrder(request_id=self._request_id(position.symbol, child.client_id, "cancel"),
+                           ts_init=self.clock.now_ms(), correlation_id=position.correlation_id,
+                           symbol=position.symbol, client_order_id=child.client_id, is_algo=child.is_algo)
+
+    def _client_id(self, symbol: str, intent: str, step: int | None = None) -> str:
+        return make_client_order_id(self.bot_id, symbol, intent, self.next_sequence(), step)
+
+    def _request_id(self, symbol: str, client_id: str, purpose: str) -> str:
+        self._request_counter += 1
+        request_id = f"o{self._request_counter}"
+        self._requests[request_id] = (symbol, client_id, purpose)
+        return request_id
+
+    def _record(self, position: ManagedPosition, child: ChildOrder, status: str, *, reject_code: int = 0,
+                reject_reason: str = "") -> OrderRecord:
+        rules = self.rules(position.symbol)
+        return OrderRecord(
+            correlation_id=position.correlation_id, symbol=position.symbol, client_id=child.client_id,
+            kind=child.kind, is_algo=child.is_algo, order_type=child.order_type, side=child.side, status=status,
+            ts=self.clock.now_ms(),
+            quantity=rules.format_qty(child.quantity) if child.quantity is not None else None,
+            price=rules.format_price(child.price) if child.price is not None else None,
+            trigger_price=rules.format_price(child.trigger_price) if child.trigger_price is not None else None,
+            reduce_only=child.kind in ("take_profit", "exit"), close_position=child.kind == "stop",
+            exchange_id=child.exchange_id, filled=float(child.filled), average_price=float(child.average_price),
+            reject_code=reject_code, reject_reason=reject_reason)
