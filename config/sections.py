@@ -267,3 +267,11 @@ class ControlSettings(Section):
 
     paused: bool = False
     pause_reason: str = ""
+
+
+class ChaosSettings(Section):
+    """Deliberate faults for resilience tests and soak runs. Empty in production."""
+
+    fail_symbols: tuple[str, ...] = Field((), description="SymbolActors of these symbols raise on every candle")
+
+    _split = field_validator("fail_symbols", mode="before")(_split_csv)

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from config.profiles import ProfileName
 from config.secrets import Secrets
 from config.sections import (
+    ChaosSettings,
     ControlSettings,
     DemoSettings,
     ExchangeSettings,
@@ -43,6 +44,7 @@ class Settings(Section):
     logging: LoggingSettings = LoggingSettings()
     supervision: SupervisionSettings = SupervisionSettings()
     control: ControlSettings = ControlSettings()
+    chaos: ChaosSettings = ChaosSettings()
     secrets: Secrets = Field(default_factory=Secrets, exclude=True)
 
     @field_validator("bot_id")

@@ -167,7 +167,7 @@ class RiskCore:
         atr_pct = decision.atr / decision.close * 100 if decision.close > 0 else 0.0
         leverage = self.leverage.choose(atr_pct)
         balance = self.wallet_balance
-        available = balance - self._margin_in_use()
+        available = balance - self.margin_in_use()
         risk_amount = balance * self.risk.risk_per_trade_pct / 100
         self.pending[signal.symbol] = signal.correlation_id
         self.pending_margin[signal.symbol] = min(
@@ -282,7 +282,7 @@ class RiskCore:
     def equity(self) -> float:
         return self.wallet_balance + self.unrealized_pnl()
 
-    def _margin_in_use(self) -> float:
+    def margin_in_use(self) -> float:
         used = sum(v.quantity * v.entry_price / max(v.leverage, 1) for v in self.positions.values())
         return used + sum(self.pending_margin.values())
 

@@ -112,6 +112,9 @@ class CcxtGateway(Gateway):
         if api_key and api_secret:
             config["apiKey"], config["secret"] = api_key, api_secret
         self.client = ccxt.binanceusdm(config)
+        # Sign with the bot's clock (the exchange's time in demo and backtest, server-synced live), so an
+        # accelerated simulator and Binance are treated alike; -1021 still resyncs the offset.
+        self.client.milliseconds = now_ms
         if demo_trading:
             self.client.enable_demo_trading(True)
         elif not endpoints.rest.startswith("https://fapi.binance.com"):
@@ -275,6 +278,17 @@ class CcxtGateway(Gateway):
             raw = self.call(40, self.client.fetch_open_orders, None, None, None, params)
         wanted = set(symbols)
         return [o for o in _parse_all(parse, (r["info"] for r in raw)) if not wanted or o.symbol in wanted]
+
+    def listen_key(self, action: str, listen_key: str = "") -> str:
+        """Create (returns the key), keep alive or delete the user-data stream key (API key only)."""
+        if action == "create":
+            body = self.call(1, self.client.fapiPrivatePostListenKey)
+            return str(body["listenKey"])
+        if action == "keepalive":
+            self.call(1, self.client.fapiPrivatePutListenKey, {"listenKey": listen_key} if listen_key else {})
+            return listen_key
+        self.call(1, self.client.fapiPrivateDeleteListenKey, {"listenKey": listen_key} if listen_key else {})
+        return listen_key
 
     # --------------------------------------------------------------- account
     def account_state(self, symbols: tuple[str, ...], fills_since_ms: int | None) -> AccountState:

@@ -24,10 +24,12 @@ from messages.exchange import (
     ExchangeRequest,
     FetchAccountState,
     FetchCandles,
+    FetchTickers,
     OrderSnapshot,
     PlaceAlgoOrder,
     PlaceOrder,
     QueryOrder,
+    TickerSnapshot,
 )
 from messages.market import Candle
 
@@ -77,6 +79,10 @@ class Gateway(ABC):
     @abstractmethod
     def account_state(self, symbols: tuple[str, ...], fills_since_ms: int | None) -> AccountState: ...
 
+    def tickers_24h(self) -> dict[str, tuple[float, float]]:
+        """symbol → (24 h quote volume, last price)."""
+        raise GatewayError(ExchangeFailure(0, "tickers are not available here", Outcome.REJECTED))
+
     @abstractmethod
     def fetch_candles(self, symbol: str, timeframe: str, since_ms: int | None, limit: int) -> list[Candle]: ...
 
@@ -100,6 +106,10 @@ class Gateway(ABC):
                 return self._reply(request, "ok", message=f"{cancelled} orders cancelled")
             if isinstance(request, FetchAccountState):
                 return self._reply(request, "ok", state=self.account_state(request.symbols, request.fills_since_ms))
+            if isinstance(request, FetchTickers):
+                tickers = tuple(TickerSnapshot(symbol=s, quote_volume_24h=v, last_price=p)
+                                for s, (v, p) in sorted(self.tickers_24h().items()))
+                return self._reply(request, "ok", tickers=tickers)
             if isinstance(request, FetchCandles):
                 candles = self.fetch_candles(request.symbol, request.timeframe, request.since_open_time, request.limit)
                 return self._reply(request, "ok", candles=tuple(candles))

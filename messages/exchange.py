@@ -91,6 +91,7 @@ class ExchangeRequest(Command, frozen=True, kw_only=True):
 
     request_id: str
     correlation_id: str = ""
+    reply_to: str = ""  # the registry name of the actor that gets the ExchangeReply
 
 
 class PlaceOrder(ExchangeRequest, frozen=True, kw_only=True):
@@ -159,6 +160,23 @@ class FetchCandles(ExchangeRequest, frozen=True, kw_only=True):
     limit: int = 1000
 
 
+class FetchTickers(ExchangeRequest, frozen=True, kw_only=True):
+    """24 h volume and last price of every USDC perpetual (the Scanner's input)."""
+
+
+class TickerSnapshot(Message, frozen=True, kw_only=True):
+    symbol: str
+    quote_volume_24h: float
+    last_price: float
+
+
+class ListenKeyRequest(ExchangeRequest, frozen=True, kw_only=True):
+    """Create, keep alive or delete the user-data stream's listenKey (the reply's ``message`` holds it)."""
+
+    action: Literal["create", "keepalive", "delete"]
+    listen_key: str = ""
+
+
 ReplyOutcome = Literal["ok", "rejected", "failed"]
 
 
@@ -173,5 +191,6 @@ class ExchangeReply(Event, frozen=True, kw_only=True):
     order: OrderSnapshot | None = None
     state: AccountState | None = None
     candles: tuple[Candle, ...] = ()
+    tickers: tuple[TickerSnapshot, ...] = ()
     code: int = 0
     message: str = ""

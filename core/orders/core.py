@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from config.sections import OrderSettings, RiskSettings
 from core.clock import Clock
 from core.ids import make_client_order_id
+from core.orders.closing import ClosingMixin, Output
 from core.orders.effects import FillRecord, OrderRecord
 from core.orders.planning import Bracket, SizingRefusal, break_even_price, plan_protection, size_entry
 from core.orders.position import (
@@ -42,7 +42,6 @@ from messages.exchange import (
     AccountState,
     CancelOrder,
     ExchangeReply,
-    FetchAccountState,
     OrderSnapshot,
     PlaceAlgoOrder,
     PlaceOrder,
@@ -62,14 +61,13 @@ from messages.orders import (
 )
 from messages.risk import EntryApproved
 
-Output = Any  # ExchangeRequest | OrderRecord | FillRecord | an event message
 IMMEDIATE_TRIGGER = -2021
 REDUCE_ONLY_REJECTED = -2022
 UNKNOWN_ORDER_CODES = (-2011, -2013)
 MAX_STOP_ATTEMPTS = 3
 
 
-class OrderCore:
+class OrderCore(ClosingMixin):
     """Positions by symbol (one position per symbol) and the requests in flight for them."""
 
     def __init__(
@@ -201,6 +199,9 @@ class OrderCore:
             outputs.append(self._record(position, child, status.lower()))
             if child is position.stop and child.status == "open":
                 outputs += self._on_stop_live(position)
+            elif (child is position.stop and child.status == "canceled" and not position.moving_stop
+                  and position.state in ("open", "protecting") and position.remaining > 0):
+                outputs += self.rearm_stop(position)  # someone cancelled our stop: protect again at once
             return outputs
         outputs += self._apply_fill_progress(position, child, dec(order.filled_quantity), dec(order.average_price))
         if status == "FILLED":
@@ -359,7 +360,7 @@ class OrderCore:
     def _protection(self, position: ManagedPosition):  # type: ignore[no-untyped-def]
         return plan_protection(
             rules=self.rules(position.symbol), side=position.side, fill_price=float(position.entry_price),
-            filled_quantity=position.entry_quantity, reference_price=position.reference_price,
+            filled_quantity=position.remaining, reference_price=position.reference_price,
             suggested_stop=position.suggested_stop, suggested_take_profits=position.suggested_take_profits,
             split=self.orders.take_profit_split[: len(position.suggested_take_profits)],
         )
@@ -442,132 +443,6 @@ class OrderCore:
             outputs += self._place_stop(position, price, break_even=True)
         return outputs
 
-    # ----------------------------------------------------------------- closing
-    def _on_close(self, command: ClosePosition) -> list[Output]:
-        position = self.positions.get(command.symbol)
-        if position is None or position.state in ("finalizing", "closed", "entering"):
-            return []
-        return self._close_at_market(position, command.reason)
-
-    def _close_at_market(self, position: ManagedPosition, reason: ExitReason) -> list[Output]:
-        if position.state == "closing":
-            return []
-        position.state = "closing"
-        position.close_reason = reason
-        return self._send_exit(position, reason)
-
-    def _send_exit(self, position: ManagedPosition, reason: ExitReason) -> list[Output]:
-        quantity = position.remaining
-        if quantity <= 0:
-            return [self._fetch_account(position)]
-        rules = self.rules(position.symbol)
-        child = ChildOrder(kind="exit", client_id=self._client_id(position.symbol, "exit"), is_algo=False,
-                           side=position.exit_side, order_type="MARKET", quantity=quantity, reason=reason)
-        position.exits.append(child)
-        request = PlaceOrder(request_id=self._request_id(position.symbol, child.client_id, "exit"),
-                             ts_init=self.clock.now_ms(), correlation_id=position.correlation_id,
-                             symbol=position.symbol, client_order_id=child.client_id, side=child.side,
-                             order_type="MARKET", quantity=rules.format_qty(quantity), reduce_only=True)
-        return [self._record(position, child, "intent"), request]
-
-    def _begin_finalize(self, position: ManagedPosition, fetch: bool = True) -> list[Output]:
-        """The position is flat: cancel what is left of its orders and read its fills to settle the trade."""
-        position.state = "finalizing"
-        position.protect_deadline = None
-        outputs: list[Output] = [self._cancel(position, child) for child in position.children()
-                                 if child.kind in ("stop", "take_profit") and child.status in ("open", "sending")]
-        if fetch:
-            outputs.append(self._fetch_account(position))
-        return outputs
-
-    def _fetch_account(self, position: ManagedPosition) -> FetchAccountState:
-        request_id = self._request_id(position.symbol, "", "account")
-        position.pending_requests.add(request_id)
-        since = max(position.entry_time - 1000, 0)
-        return FetchAccountState(request_id=request_id, ts_init=self.clock.now_ms(),
-                                 correlation_id=position.correlation_id, symbols=(position.symbol,),
-                                 fills_since_ms=since)
-
-    def _on_account_state(self, position: ManagedPosition, reply: ExchangeReply) -> list[Output]:
-        state = reply.state
-        if reply.outcome != "ok" or state is None:
-            return [self._fetch_account(position)]
-        amount = next((p.amount for p in state.positions if p.symbol == position.symbol), 0.0)
-        if amount != 0 and position.state in ("finalizing", "closing"):
-            if position.state == "finalizing":
-                position.state = "open"  # fills were not final yet: keep protecting
-            return self._repair_after_resync(position, dec(abs(amount)))
-        if position.state == "closing":
-            return self._begin_finalize(position, fetch=False) + self._finalize(position, state)
-        if position.state != "finalizing":
-            return []
-        return self._finalize(position, state)
-
-    def _repair_after_resync(self, position: ManagedPosition, amount: Decimal) -> list[Output]:
-        """The exchange still holds ``amount``: trust it, and close or re-protect what is there."""
-        position.exit_quantity = max(position.entry_quantity - amount, ZERO)
-        if position.state == "closing":
-            return self._send_exit(position, position.close_reason or "protection_failed")
-        if position.stop is None or not position.stop.live:
-            return self._place_stop(position, self._protection(position).stop_price, position.moved_to_break_even)
-        return []
-
-    def _finalize(self, position: ManagedPosition, state: AccountState) -> list[Output]:
-        outputs: list[Output] = []
-        for fill in state.fills:
-            if fill.symbol != position.symbol or fill.ts < position.entry_time - 1000:
-                continue
-            record = Fill(trade_id=fill.trade_id, order_id=fill.order_id, side=fill.side, price=dec(fill.price),
-                          quantity=dec(fill.quantity), commission=dec(fill.commission),
-                          realized_pnl=dec(fill.realized_pnl), ts=fill.ts)
-            if position.record_fill(record):
-                outputs.append(FillRecord(
-                    correlation_id=position.correlation_id, symbol=position.symbol, trade_id=fill.trade_id,
-                    order_id=fill.order_id, side=fill.side, price=fill.price, quantity=fill.quantity,
-                    commission=fill.commission, commission_asset=fill.commission_asset,
-                    realized_pnl=fill.realized_pnl, maker=fill.maker, ts=fill.ts))
-        exit_fills = sorted((f for f in position.fills.values() if f.side == position.exit_side),
-                            key=lambda f: (f.ts, f.trade_id))
-        if exit_fills:
-            position.last_reducer_order_id = exit_fills[-1].order_id
-            position.exit_time = exit_fills[-1].ts
-        exit_qty, exit_notional, realized, fees = position.fill_totals()
-        if exit_qty > 0:
-            position.exit_price = exit_notional / exit_qty
-        elif position.exit_quantity > 0:
-            position.exit_price = position.exit_notional / position.exit_quantity
-        now = self.clock.now_ms()
-        closed = PositionClosed(
-            ts_event=position.exit_time or now, ts_init=now, correlation_id=position.correlation_id,
-            symbol=position.symbol, side=position.side, quantity=float(position.entry_quantity),
-            entry_price=float(position.entry_price), exit_price=float(position.exit_price),
-            entry_time=position.entry_time, exit_reason=self._exit_reason(position),
-            realized_pnl=float(realized - fees + position.funding), fees=float(fees), funding=float(position.funding))
-        position.state = "closed"
-        del self.positions[position.symbol]
-        self.closed.append(closed)
-        return [*outputs, closed]
-
-    def _exit_reason(self, position: ManagedPosition) -> ExitReason:
-        """Which order flattened the position decides the reason."""
-        last = position.last_reducer_order_id
-        if last in position.liquidation_order_ids:
-            return "liquidation"
-        child = position.find_child(order_id=last) or position.find_child(client_id=last)
-        if child is not None:
-            if child.kind == "take_profit" and child.step is not None:
-                return f"take_profit_{child.step}"  # type: ignore[return-value]
-            if child.kind == "exit":
-                return child.reason or "manual"
-            if child.kind == "stop":
-                return "break_even_stop" if child.break_even else "stop_loss"
-        stop = position.stop
-        if stop is not None and (stop.status == "triggered" or (stop.child_order_id and stop.child_order_id == last)):
-            return "break_even_stop" if stop.break_even else "stop_loss"
-        if position.close_reason is not None:
-            return position.close_reason
-        return "manual" if last else "external"
-
     # ----------------------------------------------------------------- timers
     def _on_tick(self, now: int) -> list[Output]:
         outputs: list[Output] = []
@@ -586,6 +461,40 @@ class OrderCore:
                         correlation_id=position.correlation_id, symbol=position.symbol,
                         client_order_id=child.client_id, is_algo=child.is_algo))
         return outputs
+
+    # ----------------------------------------------------------------- reconciliation hooks
+    orders_leverage_default = 1
+
+    def rearm_stop(self, position: ManagedPosition) -> list[Output]:
+        """Place a fresh stop (break-even if the position was already reduced by a take-profit)."""
+        if position.state not in ("protecting", "open") or position.remaining <= 0:
+            return []
+        position.protect_deadline = self.clock.now_ms() + int(self.orders.stop_place_timeout_s * 1000)
+        if position.moved_to_break_even or (position.exit_quantity > 0 and self.orders.move_stop_to_break_even):
+            price = break_even_price(self.rules(position.symbol), position.side, float(position.entry_price),
+                                     self.orders.break_even_offset_pct)
+            return self._place_stop(position, price, break_even=True)
+        return self._place_stop(position, self._protection(position).stop_price, break_even=False)
+
+    def mark_protected(self, position: ManagedPosition) -> list[Output]:
+        """A rebuilt position whose stop is live: announce it, and add take-profits if it never had any."""
+        position.state = "protecting"
+        outputs = self._on_stop_live(position)
+        return outputs
+
+    def query_child(self, position: ManagedPosition, child: ChildOrder) -> list[Output]:
+        return [QueryOrder(request_id=self._request_id(position.symbol, child.client_id, "query"),
+                           ts_init=self.clock.now_ms(), correlation_id=position.correlation_id,
+                           symbol=position.symbol, client_order_id=child.client_id, is_algo=child.is_algo)]
+
+    def finalize_from(self, position: ManagedPosition, _state: AccountState) -> list[Output]:
+        """The exchange shows no position any more: cancel leftovers, read the fills, settle the trade."""
+        return self._begin_finalize(position)
+
+    def untracked_request_id(self) -> str:
+        """An id for a request whose reply needs no handling (cancelling an orphan order)."""
+        self._request_counter += 1
+        return f"o{self._request_counter}"
 
     # ----------------------------------------------------------------- helpers
     def _cancel(self, position: ManagedPosition, child: ChildOrder) -> CancelOrder:
