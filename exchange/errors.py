@@ -77,14 +77,7 @@ def classify(exc: BaseException, *, sent_order: bool = False) -> ExchangeFailure
     """
     parsed = binance_code(exc)
     if parsed is not None:
-        code, message = parsed
-        if code in _FATAL_CODES:
-            return ExchangeFailure(code, message, Outcome.FATAL)
-        if code in _RETRYABLE_CODES:
-            return ExchangeFailure(code, message, Outcome.RETRY)
-        if code in _BACKEND_UNKNOWN_CODES:
-            return ExchangeFailure(code, message, Outcome.UNKNOWN if sent_order else Outcome.RETRY)
-        return ExchangeFailure(code, message, Outcome.REJECTED)
+        return classify_code(parsed[0], parsed[1], sent_order=sent_order)
     text = _short(exc)
     if isinstance(exc, ccxt.DDoSProtection):  # 418/429: nothing was executed
         return ExchangeFailure(TOO_MANY_REQUESTS, text, Outcome.RETRY, http_status=429)
@@ -99,6 +92,17 @@ def classify(exc: BaseException, *, sent_order: bool = False) -> ExchangeFailure
     if isinstance(exc, ccxt.ExchangeError):
         return ExchangeFailure(0, text, Outcome.RETRY)
     return ExchangeFailure(0, text, Outcome.UNKNOWN if sent_order else Outcome.RETRY)
+
+
+def classify_code(code: int, message: str, *, sent_order: bool = False) -> ExchangeFailure:
+    """What a Binance ``{code, msg}`` answer means."""
+    if code in _FATAL_CODES:
+        return ExchangeFailure(code, message, Outcome.FATAL)
+    if code in _RETRYABLE_CODES:
+        return ExchangeFailure(code, message, Outcome.RETRY)
+    if code in _BACKEND_UNKNOWN_CODES:
+        return ExchangeFailure(code, message, Outcome.UNKNOWN if sent_order else Outcome.RETRY)
+    return ExchangeFailure(code, message, Outcome.REJECTED)
 
 
 def _short(exc: BaseException) -> str:

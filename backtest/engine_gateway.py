@@ -1,0 +1,139 @@
+"""``Gateway`` on the simulator's matching engine, in-process: no sockets, no threads, no sleeps.
+
+The backtest sends the very requests the live OrderCore sends, as the Binance parameters ccxt would put
+on the wire, and reads the engine's raw answers with the same ``exchange.parsers`` the live bot uses:
+a backtest and a demo replay therefore take the same decisions on the same fills.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from core.orders.planning import Bracket
+from core.precision import SymbolRules
+from core.symbols import to_ccxt, to_exchange_id
+from exchange.errors import classify_code
+from exchange.gateway import Gateway, GatewayError
+from exchange.parsers import (
+    parse_algo_order,
+    parse_balance,
+    parse_order,
+    parse_position,
+    parse_rest_kline,
+    parse_user_trade,
+)
+from messages.exchange import AccountState, CancelOrder, OrderSnapshot, PlaceAlgoOrder, PlaceOrder
+from messages.market import Candle
+from simulator.errors import BinanceError
+
+
+class EngineGateway(Gateway):
+    """Direct calls into ``simulator.engine.Engine`` with Binance's parameter names."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__(now_ms=engine.now_ms, sleep=lambda _s: None)
+        self.engine = engine
+        self._leverage: dict[str, int] = {}
+
+    def _call(self, fn: Any, *args: Any, sent_order: bool = False) -> Any:
+        try:
+            return fn(*args)
+        except BinanceError as exc:
+            raise GatewayError(classify_code(exc.code, exc.msg, sent_order=sent_order)) from None
+
+    # --------------------------------------------------------------- markets
+    def load_markets(self) -> dict[str, SymbolRules]:
+        rules = {}
+        for state in self.engine.symbols.values():
+            spec = state.spec
+            rules[to_ccxt(spec.symbol)] = SymbolRules(
+                symbol=to_ccxt(spec.symbol), tick_size=Decimal(spec.tick_size), step_size=Decimal(spec.step_size),
+                min_qty=Decimal(spec.step_size), max_qty=Decimal(spec.max_qty),
+                market_max_qty=Decimal(spec.market_max_qty), min_notional=Decimal(spec.min_notional))
+        return rules
+
+    def brackets(self, symbol: str) -> tuple[Bracket, ...]:
+        spec = self.engine.symbol_state(to_exchange_id(symbol)).spec
+        return tuple(Bracket(notional_cap=b.notional_cap, max_leverage=b.initial_leverage,
+                             maint_margin_ratio=b.maint_margin_ratio) for b in spec.brackets)
+
+    def set_leverage(self, symbol: str, leverage: int) -> None:
+        if self._leverage.get(symbol) != leverage:
+            self._call(self.engine.set_leverage, to_exchange_id(symbol), leverage)
+            self._leverage[symbol] = leverage
+
+    # --------------------------------------------------------------- orders
+    def place_order(self, request: PlaceOrder) -> OrderSnapshot:
+        if request.leverage is not None:
+            self.set_leverage(request.symbol, request.leverage)
+        params: dict[str, object] = {"symbol": to_exchange_id(request.symbol), "side": request.side,
+                                     "type": request.order_type, "quantity": request.quantity,
+                                     "newClientOrderId": request.client_order_id, "newOrderRespType": "RESULT"}
+        if request.price is not None:
+            params["price"] = request.price
+        if request.time_in_force:
+            params["timeInForce"] = request.time_in_force
+        if request.reduce_only:
+            params["reduceOnly"] = "true"
+        return parse_order(self._call(self.engine.new_order, params, sent_order=True))
+
+    def place_algo_order(self, request: PlaceAlgoOrder) -> OrderSnapshot:
+        params: dict[str, object] = {"algoType": "CONDITIONAL", "symbol": to_exchange_id(request.symbol),
+                                     "side": request.side, "type": request.order_type,
+                                     "triggerPrice": request.trigger_price, "workingType": request.working_type,
+                                     "clientAlgoId": request.client_order_id}
+        if request.quantity is not None:
+            params["quantity"] = request.quantity
+        if request.close_position:
+            params["closePosition"] = "true"
+        if request.reduce_only:
+            params["reduceOnly"] = "true"
+        return parse_algo_order(self._call(self.engine.new_algo_order, params, sent_order=True))
+
+    def cancel_order(self, request: CancelOrder) -> OrderSnapshot | None:
+        symbol = to_exchange_id(request.symbol)
+        if request.is_algo:
+            raw = self._call(self.engine.cancel_algo_order, {"symbol": symbol, "clientAlgoId": request.client_order_id})
+            return parse_algo_order(raw) if "algoId" in raw else None
+        raw = self._call(self.engine.cancel_order, {"symbol": symbol, "origClientOrderId": request.client_order_id})
+        return parse_order(raw)
+
+    def query_order(self, symbol: str, client_order_id: str, is_algo: bool) -> OrderSnapshot:
+        exchange_symbol = to_exchange_id(symbol)
+        if is_algo:
+            return parse_algo_order(self._call(self.engine.query_algo_order,
+                                               {"symbol": exchange_symbol, "clientAlgoId": client_order_id}))
+        return parse_order(self._call(self.engine.query_order,
+                                      {"symbol": exchange_symbol, "origClientOrderId": client_order_id}))
+
+    def cancel_all(self, symbol: str) -> int:
+        exchange_symbol = to_exchange_id(symbol)
+        count = len(self.engine.open_orders(exchange_symbol)) + len(self.engine.open_algo_orders(exchange_symbol))
+        self._call(self.engine.cancel_all_orders, exchange_symbol)
+        self._call(self.engine.cancel_all_algo_orders, exchange_symbol)
+        return count
+
+    # --------------------------------------------------------------- account
+    def account_state(self, symbols: tuple[str, ...], fills_since_ms: int | None) -> AccountState:
+        wanted = set(symbols)
+        positions = tuple(p for p in (parse_position(raw) for raw in self.engine.position_risk_v3())
+                          if p.amount != 0 and (not wanted or p.symbol in wanted))
+        regular = tuple(o for o in (parse_order(raw) for raw in self.engine.open_orders())
+                        if not wanted or o.symbol in wanted)
+        algo = tuple(o for o in (parse_algo_order(raw) for raw in self.engine.open_algo_orders())
+                     if not wanted or o.symbol in wanted)
+        fills = []
+        if fills_since_ms is not None:
+            for symbol in symbols:
+                params = {"symbol": to_exchange_id(symbol), "startTime": fills_since_ms, "limit": 1000}
+                fills += [parse_user_trade(raw) for raw in self._call(self.engine.user_trades, params)]
+        return AccountState(ts=self.engine.now_ms(), positions=positions, open_orders=regular,
+                            open_algo_orders=algo, balance=parse_balance(self.engine.account_v3()),
+                            fills=tuple(fills))
+
+    def fetch_candles(self, symbol: str, timeframe: str, since_ms: int | None, limit: int) -> list[Candle]:
+        raise GatewayError(classify_code(-1100, "the backtest reads candles from its arrays"))
+
+
+_ = parse_rest_kline  # kept importable for symmetry with CcxtGateway (REST rows share the parser)
