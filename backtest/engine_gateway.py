@@ -32,7 +32,7 @@ class EngineGateway(Gateway):
     """Direct calls into ``simulator.engine.Engine`` with Binance's parameter names."""
 
     def __init__(self, engine: Any) -> None:
-        super().__init__(now_ms=engine.now_ms, sleep=lambda _s: None)
+        super().__init__(now_ms=lambda: engine.now_ms, sleep=lambda _s: None)
         self.engine = engine
         self._leverage: dict[str, int] = {}
 
@@ -95,7 +95,7 @@ class EngineGateway(Gateway):
         symbol = to_exchange_id(request.symbol)
         if request.is_algo:
             raw = self._call(self.engine.cancel_algo_order, {"symbol": symbol, "clientAlgoId": request.client_order_id})
-            return parse_algo_order(raw) if "algoId" in raw else None
+            return parse_algo_order(raw) if "symbol" in raw else None  # Binance answers {algoId, code, msg}
         raw = self._call(self.engine.cancel_order, {"symbol": symbol, "origClientOrderId": request.client_order_id})
         return parse_order(raw)
 
@@ -128,7 +128,7 @@ class EngineGateway(Gateway):
             for symbol in symbols:
                 params = {"symbol": to_exchange_id(symbol), "startTime": fills_since_ms, "limit": 1000}
                 fills += [parse_user_trade(raw) for raw in self._call(self.engine.user_trades, params)]
-        return AccountState(ts=self.engine.now_ms(), positions=positions, open_orders=regular,
+        return AccountState(ts=self.engine.now_ms, positions=positions, open_orders=regular,
                             open_algo_orders=algo, balance=parse_balance(self.engine.account_v3()),
                             fills=tuple(fills))
 

@@ -250,8 +250,8 @@ class CcxtGateway(Gateway):
             params["trigger"] = True
         order = self.call(1, self.client.cancel_order, None, request.symbol, params)
         info = order.get("info") if isinstance(order, dict) else None
-        if not info or ("algoId" not in info and "orderId" not in info):
-            return None
+        if not info or "symbol" not in info:
+            return None  # DELETE /fapi/v1/algoOrder answers only {algoId, clientAlgoId, code, msg}
         return parse_algo_order(info) if request.is_algo else parse_order(info)
 
     def query_order(self, symbol: str, client_order_id: str, is_algo: bool) -> OrderSnapshot:

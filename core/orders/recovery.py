@@ -94,6 +94,15 @@ def reconcile(core: OrderCore, state: AccountState, trades: tuple[KnownTrade, ..
                 # Not on the exchange any more: ask (a query settles it), the reply re-arms if needed.
                 outputs += core.query_child(position, stop) if stop is not None else core.rearm_stop(position)
 
+    for trade in trades:
+        if trade.symbol not in exchange_positions and trade.symbol not in core.positions:
+            # Closed while the bot was down: settle it from the exchange's fills.
+            position = _from_trade(core, trade, orders)
+            core.positions[trade.symbol] = position
+            report.settled.append(trade.symbol)
+            _mark_stop_fired_if_gone(position, algo_by_symbol.get(trade.symbol, ()))
+            outputs += core.finalize_from(position, state)
+
     for symbol, position in sorted(core.positions.items()):
         if symbol in exchange_positions or position.state in ("entering", "finalizing", "closed"):
             continue
@@ -155,6 +164,35 @@ def _restore(core: OrderCore, snapshot: PositionSnapshot, trade: KnownTrade | No
     position.entry = ChildOrder(kind="entry", client_id=entry.client_id if entry else f"external-{correlation_id}",
                                 is_algo=False, side=position.entry_side, order_type="MARKET",
                                 quantity=position.entry_quantity, status="filled")
+    return position
+
+
+def _from_trade(core: OrderCore, trade: KnownTrade, orders: tuple[KnownOrder, ...]) -> ManagedPosition:
+    """The database's memory of a trade, with the orders it knew, as a book entry to settle."""
+    quantity = dec(trade.quantity)
+    position = ManagedPosition(
+        correlation_id=trade.correlation_id, symbol=trade.symbol, side=trade.side,  # type: ignore[arg-type]
+        leverage=trade.leverage, reference_price=trade.entry_price,
+        suggested_stop=trade.stop_price or trade.entry_price, suggested_take_profits=trade.take_profit_prices,
+        origin="adopted" if trade.origin == "adopted" else "bot", state="open", entry_time=trade.entry_time,
+        entry_quantity=quantity, entry_notional=quantity * dec(trade.entry_price))
+    for order in orders:
+        if order.symbol != trade.symbol or order.correlation_id != trade.correlation_id:
+            continue
+        parsed = parse_client_order_id(order.client_id, core.bot_id)
+        child = ChildOrder(kind=order.kind, client_id=order.client_id, is_algo=order.is_algo,  # type: ignore[arg-type]
+                           side=position.exit_side if order.kind != "entry" else position.entry_side,
+                           order_type="", quantity=None, step=parsed.step if parsed else None,
+                           status="open", exchange_id=order.exchange_id)
+        if order.kind == "stop":
+            position.stop = child
+        elif order.kind == "take_profit" and child.step is not None:
+            position.take_profits[child.step] = child
+        elif order.kind == "entry":
+            child.status = "filled"
+            position.entry = child
+        elif order.kind == "exit":
+            position.exits.append(child)
     return position
 
 
