@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from config.sections import OrderSettings, RiskSettings
 from core.clock import Clock
@@ -37,7 +38,7 @@ from core.orders.position import (
     dec,
 )
 from core.precision import SymbolRules
-from messages.control import Tick
+from messages.control import EmergencyClose, Tick
 from messages.exchange import (
     AccountState,
     CancelOrder,
@@ -92,6 +93,7 @@ class OrderCore(ClosingMixin):
         self._requests: dict[str, tuple[str, str, str]] = {}  # request id → (symbol, client id, purpose)
         self._request_counter = 0
         self.closed: list[PositionClosed] = []
+        self.panic: Any = None  # a PanicProcedure while an emergency close runs
 
     # ----------------------------------------------------------------- dispatch
     def handle(self, message: object) -> list[Output]:
@@ -99,7 +101,17 @@ class OrderCore(ClosingMixin):
         if isinstance(message, EntryApproved):
             return self._on_entry_approved(message)
         if isinstance(message, ExchangeReply):
-            return self._on_reply(message)
+            outputs = self._on_reply(message)
+            if self.panic is not None and self.panic.owns(message.request_id):
+                outputs += self.panic.on_reply(message)
+            return outputs
+        if isinstance(message, EmergencyClose):
+            if self.panic is not None and not self.panic.done:
+                return []  # already running: a second /panic changes nothing
+            from core.orders.panic import PanicProcedure
+
+            self.panic = PanicProcedure(self)
+            return self.panic.start()
         if isinstance(message, OrderUpdate):
             return self._on_order_update(message)
         if isinstance(message, AlgoUpdate):
@@ -480,6 +492,19 @@ class OrderCore(ClosingMixin):
         """A rebuilt position whose stop is live: announce it, and add take-profits if it never had any."""
         position.state = "protecting"
         outputs = self._on_stop_live(position)
+        return outputs
+
+    def close_for_panic(self, position: ManagedPosition, exchange_amount: Decimal) -> list[Output]:
+        """Close a managed position for /panic, by what the exchange holds (someone may have added to
+        it); the procedure waits for the exit's reply too."""
+        if exchange_amount > position.remaining:
+            position.entry_quantity += exchange_amount - position.remaining
+        elif exchange_amount < position.remaining:
+            position.exit_quantity += position.remaining - exchange_amount
+        outputs = self._close_at_market(position, "panic")
+        for output in outputs:
+            if isinstance(output, PlaceOrder) and self.panic is not None:
+                self.panic.waiting.add(output.request_id)
         return outputs
 
     def query_child(self, position: ManagedPosition, child: ChildOrder) -> list[Output]:

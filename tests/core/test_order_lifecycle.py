@@ -127,3 +127,23 @@ def test_take_profit_market_orders_work_as_well() -> None:
     world.minutes(40)
     (closed,) = world.closed()
     assert closed.exit_reason == "take_profit_3" and world.open_orders() == []
+
+
+def test_panic_flattens_everything_and_a_second_panic_is_harmless() -> None:
+    from messages.control import EmergencyClose
+    from messages.orders import EmergencyCloseCompleted
+
+    world = World(candles_from_path([150.0] * 20))
+    world.enter("long", 150.0)
+    world.engine.external_order("SOLUSDC", "BUY", "1")  # someone else added to it
+    world.gateway.execute(PlaceOrder(request_id="m", ts_init=world.now, symbol=world.symbol,
+                                     client_order_id="manual-1", side="BUY", order_type="LIMIT", quantity="0.10",
+                                     price="120.00", time_in_force="GTC"))
+    outputs = world.driver.send(EmergencyClose(ts_init=world.now, requested_by="test"))
+    (done,) = [o for o in outputs if isinstance(o, EmergencyCloseCompleted)]
+    assert done.flat and done.closed_positions == (world.symbol,) and done.cancelled_orders >= 1
+    assert world.position_amount() == 0 and world.open_orders() == []
+    assert [c.exit_reason for c in world.closed()] == ["panic"]
+    again = world.driver.send(EmergencyClose(ts_init=world.now, requested_by="test"))
+    (second,) = [o for o in again if isinstance(o, EmergencyCloseCompleted)]
+    assert second.flat and second.rounds == 0 and second.closed_positions == ()
