@@ -80,6 +80,10 @@ class MarketFeed(BotActor):
             level = logging.INFO if message.connected else logging.WARNING
             log.log(level, "market stream %d %s (%s)", message.connection,
                     "connected" if message.connected else "lost", message.reason)
+            if message.connected and message.connection < len(self.streams):
+                # Streams added while the connection was being (re)opened are not in its URL: ask again
+                # for all of them (subscribing twice to a stream is harmless).
+                self.readers[message.connection].subscribe(list(self.streams[message.connection]))
         else:
             return super().receive(message)
         return None
@@ -130,9 +134,13 @@ class MarketFeed(BotActor):
                 self.ctx.health.increment(f"feed.delivered.{action.source}")
             elif isinstance(action, RequestCandles):
                 self._requests += 1
+                # Ask for what can exist, not 1000 rows: the weight of a klines call grows with its limit.
+                since = action.since_open_time
+                missing = (now - since) // self.core.interval_ms + 2 if since else 1000
                 self.send(EXCHANGE, FetchCandles(request_id=f"feed:{self._requests}", ts_init=now, reply_to=self.name,
                                                  symbol=action.symbol, timeframe=self.timeframe,
-                                                 since_open_time=action.since_open_time or None, limit=1000))
+                                                 since_open_time=action.since_open_time or None,
+                                                 limit=int(min(1000, max(2, missing)))))
             elif isinstance(action, BecameStale):
                 log.warning("%s: no market data for %.1fs: REST polling takes over", action.symbol,
                             action.silent_ms / 1000)

@@ -9,6 +9,7 @@ reconciles with the exchange (``core.orders.recovery``): start-up is recovery.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import msgspec
@@ -37,6 +38,17 @@ from messages.runtime import AnnouncePositions, ReconciliationDone, UserStreamSt
 
 log = logging.getLogger(__name__)
 
+
+def _mono_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
+class MonotonicClock:
+    """Real elapsed time, for network deadlines (never the simulated clock)."""
+
+    def now_ms(self) -> int:
+        return _mono_ms()
+
 RECONCILE_PREFIX = "reconcile:"
 DISCONNECTED_RECONCILE_MS = 5_000
 
@@ -50,13 +62,14 @@ class OrderActor(BotActor):
         storage = ctx.storage
         self.core = OrderCore(bot_id=s.bot_id, orders=s.orders, risk=s.risk, clock=ctx.clock,
                               rules=ctx.catalog.rules_for, brackets=ctx.catalog.brackets_for,
-                              next_sequence=lambda: storage.next_sequence("order"))
+                              next_sequence=lambda: storage.next_sequence("order"), deadline_clock=MonotonicClock())
         self.core.orders_leverage_default = s.exchange.leverage
         self.reconciled = False
         self.stream_connected = False
         self._last_reconcile = 0
         self._reconcile_seq = 0
         self._reconcile_in_flight = False
+        self._activity_at_request: dict[str, int] = {}
         self._wallet = 0.0
 
     def started(self) -> None:
@@ -76,9 +89,10 @@ class OrderActor(BotActor):
             self._execute(self.core.handle(message))
         elif isinstance(message, Tick):
             self._execute(self.core.handle(message))
+            # Real time, not the bot's: the cost of this check is paid in request weight per real minute.
             interval = (DISCONNECTED_RECONCILE_MS if not self.stream_connected
                         else int(self.ctx.settings.orders.cleanup_interval_s * 1000))
-            if message.ts_init - self._last_reconcile >= interval:
+            if _mono_ms() - self._last_reconcile >= interval:
                 self._request_reconcile(initial=False)
         elif isinstance(message, AnnouncePositions):
             self._announce_positions()
@@ -113,8 +127,9 @@ class OrderActor(BotActor):
         self._reconcile_in_flight = True
         self._reconcile_seq += 1
         now = self.ctx.clock.now_ms()
-        self._last_reconcile = now
+        self._last_reconcile = _mono_ms()
         kind = "initial" if initial else "check"
+        self._activity_at_request = dict(self.core.activity)
         self.send(EXCHANGE, FetchAccountState(request_id=f"{RECONCILE_PREFIX}{kind}:{self._reconcile_seq}",
                                               ts_init=now, reply_to=self.name))
 
@@ -127,7 +142,8 @@ class OrderActor(BotActor):
                 self._request_reconcile(initial=True)
             return
         trades, orders = self._known() if initial else ((), ())
-        outputs, report = reconcile(self.core, reply.state, trades, orders)
+        outputs, report = reconcile(self.core, reply.state, trades, orders,
+                                    None if initial else self._activity_at_request)
         if report.findings():
             log.warning("reconciliation: %s", report)
             self.ctx.storage.record_event("reconciliation", str(report), level="warning")

@@ -35,6 +35,7 @@ class CandleBuffer:
     def __init__(self, capacity: int = BUFFER_SIZE) -> None:
         self.capacity = capacity
         self.columns = np.zeros((5, capacity), dtype=np.float64)  # open, high, low, close, volume
+        self.open_times = np.zeros(capacity, dtype=np.int64)
         self.size = 0
         self.last_open_time: int | None = None
 
@@ -42,10 +43,13 @@ class CandleBuffer:
         row = (candle.open, candle.high, candle.low, candle.close, candle.volume)
         if self.size < self.capacity:
             self.columns[:, self.size] = row
+            self.open_times[self.size] = candle.open_time
             self.size += 1
         else:
             self.columns[:, :-1] = self.columns[:, 1:]
             self.columns[:, -1] = row
+            self.open_times[:-1] = self.open_times[1:]
+            self.open_times[-1] = candle.open_time
         self.last_open_time = candle.open_time
 
     def view(self) -> np.ndarray:
@@ -62,6 +66,7 @@ class SymbolActor(BotActor):
         self.interval_ms = INTERVAL_MS[self.timeframe]
         self.buffer = CandleBuffer()
         self.ready = False
+        self.live_candles = 0
         self._request_seq = 0
         self._fail_on_candle = symbol in ctx.settings.chaos.fail_symbols
 
@@ -89,6 +94,16 @@ class SymbolActor(BotActor):
             return super().receive(message)
         return None
 
+    def candles(self, count: int = BUFFER_SIZE) -> list[tuple[int, float, float, float, float, float]]:
+        """The newest ``count`` candles held (open time, o, h, l, c, v), for ``/chart`` and tests."""
+        start = max(0, self.buffer.size - count)
+        cols = self.buffer.columns
+        return [(int(self.buffer.open_times[i]), *(float(cols[k, i]) for k in range(5)))
+                for i in range(start, self.buffer.size)]
+
+    def received_since_start(self) -> int:
+        return self.live_candles
+
     def _on_warmup(self, reply: ExchangeReply) -> None:
         if self.ready:
             return
@@ -115,7 +130,9 @@ class SymbolActor(BotActor):
         if last is not None and candle.open_time <= last:
             return  # already have it (the feed guarantees order; a restart may overlap)
         self.buffer.append(candle)
-        self.ctx.health.set(f"candle.{self.symbol}", {"open_time": candle.open_time, "source": message.source})
+        self.live_candles += 1
+        self.ctx.health.set(f"candle.{self.symbol}", {"open_time": candle.open_time, "source": message.source,
+                                                       "at": self.ctx.clock.now_ms()})
         o, h, low, c, v = self.buffer.view()
         settings = self.ctx.settings
         decision = evaluate(o, h, low, c, v, settings.strategy, settings.orders, candle.open_time)

@@ -77,6 +77,7 @@ class UserStream(BotActor):
             now = self.ctx.clock.now_ms()
             if self.listen_key and now - self.last_keepalive_ms >= KEEPALIVE_EVERY_MS:
                 self.last_keepalive_ms = now
+                log.debug("user stream: keeping the listenKey alive")
                 self._request("keepalive")
         else:
             return super().receive(message)
@@ -95,7 +96,9 @@ class UserStream(BotActor):
             self.listen_key = reply.message
             self.last_keepalive_ms = self.ctx.clock.now_ms()
             self._connect()
-        elif request.action == "keepalive" and reply.outcome != "ok":
+        elif request.action == "keepalive" and reply.outcome == "ok":
+            log.debug("user stream: listenKey kept alive")
+        elif request.action == "keepalive":
             log.warning("user stream: keep-alive failed (%s %s)", reply.code, reply.message)
             if reply.code == LISTEN_KEY_UNKNOWN or reply.outcome == "rejected":
                 self._create_key()

@@ -47,6 +47,7 @@ class RiskCore:
     leverage: LeverageManager
     starting_balance: float = 0.0
     batch_wait_ms: int = 1500
+    max_signal_age_ms: int = 60_000
     wallet_balance: float = field(init=False)
     positions: dict[str, PositionView] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)  # symbol → correlation id approved, not yet open
@@ -159,7 +160,7 @@ class RiskCore:
     def _decide(self, signal: SignalGenerated, now: int) -> EntryApproved | EntryDenied:
         decision = signal.decision
         side: Side = "long" if decision.direction == "LONG" else "short"
-        reason = self._denial(signal.symbol, now)
+        reason = self._denial(signal.symbol, now, signal.candle_close_time)
         if reason is not None or decision.stop_price is None:
             code, detail = reason or ("no_stop", "the strategy suggested no stop price")
             return EntryDenied(ts_event=now, ts_init=self.clock.now_ms(), correlation_id=signal.correlation_id,
@@ -170,18 +171,23 @@ class RiskCore:
         available = balance - self.margin_in_use()
         risk_amount = balance * self.risk.risk_per_trade_pct / 100
         self.pending[signal.symbol] = signal.correlation_id
-        self.pending_margin[signal.symbol] = min(
-            balance * self.risk.max_position_pct / 100, max(available, 0.0) * 0.95)
+        stop_fraction = abs(decision.close - decision.stop_price) / decision.close if decision.close > 0 else 1.0
+        expected_margin = risk_amount / max(stop_fraction, 1e-9) / leverage
+        self.pending_margin[signal.symbol] = min(expected_margin, balance * self.risk.max_position_pct / 100,
+                                                 max(available, 0.0))
         return EntryApproved(
             ts_event=now, ts_init=self.clock.now_ms(), correlation_id=signal.correlation_id, symbol=signal.symbol,
             side=side, reference_price=decision.close, stop_price=decision.stop_price,
             take_profit_prices=decision.take_profit_prices, leverage=leverage, risk_amount=risk_amount,
             sizing_balance=balance, available_balance=available)
 
-    def _denial(self, symbol: str, now: int) -> tuple[str, str] | None:
+    def _denial(self, symbol: str, now: int, candle_close_time: int | None = None) -> tuple[str, str] | None:
         """The first rule that forbids an entry on ``symbol`` now, as (code, detail)."""
         open_count = sum(1 for p in self.positions.values() if not p.closing) + len(self.pending)
+        age = self.clock.now_ms() - candle_close_time if candle_close_time is not None else 0
         checks: list[tuple[bool, str, str]] = [
+            (age > self.max_signal_age_ms, "late_signal",
+             f"the signal's candle closed {age / 1000:.0f}s ago (market data arrived late)"),
             (not self.reconciled, "not_reconciled", "start-up reconciliation has not finished"),
             (not self.exchange_healthy, "exchange_unhealthy", "the exchange is not answering reliably"),
             (self.manual_pause is not None, "paused", f"paused: {self.manual_pause}"),

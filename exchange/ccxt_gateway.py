@@ -138,8 +138,9 @@ class CcxtGateway(Gateway):
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:  # ccxt raises many classes: classify them all here, once
-                self.stats.record((time.perf_counter() - started) * 1000, error=True)
                 failure = self._observe_failure(exc, sent_order)
+                # A business rejection (unknown order, reduce-only...) is an answer, not an exchange fault.
+                self.stats.record((time.perf_counter() - started) * 1000, error=failure.outcome is not Outcome.REJECTED)
                 if failure.code == TIMESTAMP_OUTSIDE_RECV_WINDOW and attempt <= self.max_retries:
                     self.sync_time()
                     continue

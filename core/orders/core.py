@@ -81,6 +81,7 @@ class OrderCore(ClosingMixin):
         rules: Callable[[str], SymbolRules],
         brackets: Callable[[str], tuple[Bracket, ...]] = lambda _symbol: (),
         next_sequence: Callable[[], int],
+        deadline_clock: Clock | None = None,
     ) -> None:
         self.bot_id = bot_id
         self.orders = orders
@@ -89,6 +90,11 @@ class OrderCore(ClosingMixin):
         self.rules = rules
         self.brackets = brackets
         self.next_sequence = next_sequence
+        # Network deadlines (placing a stop) are real-time facts, whatever the simulated speed: live the
+        # OrderActor passes a monotonic clock; the backtest, where requests take no time, the engine's.
+        self.deadline_clock = deadline_clock or clock
+        self.activity: dict[str, int] = {}  # symbol → changes seen: a reconciliation snapshot older than
+        #                                      the last change of a symbol must not be trusted for it
         self.positions: dict[str, ManagedPosition] = {}
         self._requests: dict[str, tuple[str, str, str]] = {}  # request id → (symbol, client id, purpose)
         self._request_counter = 0
@@ -98,6 +104,9 @@ class OrderCore(ClosingMixin):
     # ----------------------------------------------------------------- dispatch
     def handle(self, message: object) -> list[Output]:
         """Process one message and return what must happen next, in order."""
+        symbol = getattr(message, "symbol", None) or getattr(getattr(message, "request", None), "symbol", None)
+        if symbol:
+            self.activity[symbol] = self.activity.get(symbol, 0) + 1
         if isinstance(message, EntryApproved):
             return self._on_entry_approved(message)
         if isinstance(message, ExchangeReply):
@@ -277,7 +286,7 @@ class OrderCore(ClosingMixin):
             return []
         position.entry_time = position.entry_time or self.clock.now_ms()
         position.state = "protecting"
-        position.protect_deadline = self.clock.now_ms() + int(self.orders.stop_place_timeout_s * 1000)
+        position.protect_deadline = self._deadline(self.orders.stop_place_timeout_s)
         plan = self._protection(position)
         return self._place_stop(position, plan.stop_price, break_even=False)
 
@@ -438,7 +447,7 @@ class OrderCore(ClosingMixin):
             return []
         position.moving_stop = True
         position.moved_to_break_even = True
-        position.protect_deadline = self.clock.now_ms() + int(self.orders.stop_place_timeout_s * 1000)
+        position.protect_deadline = self._deadline(self.orders.stop_place_timeout_s)
         return [self._cancel(position, stop)]
 
     def _on_cancel_reply(self, position: ManagedPosition, child: ChildOrder, reply: ExchangeReply) -> list[Output]:
@@ -456,11 +465,15 @@ class OrderCore(ClosingMixin):
         return outputs
 
     # ----------------------------------------------------------------- timers
+    def _deadline(self, seconds: float) -> int:
+        return self.deadline_clock.now_ms() + int(seconds * 1000)
+
     def _on_tick(self, now: int) -> list[Output]:
         outputs: list[Output] = []
+        real_now = self.deadline_clock.now_ms()
         for position in list(self.positions.values()):
             deadline = position.protect_deadline
-            if deadline is not None and now >= deadline and position.state in ("protecting", "open"):
+            if deadline is not None and real_now >= deadline and position.state in ("protecting", "open"):
                 stop = position.stop
                 if stop is None or stop.status != "open":
                     position.protect_deadline = None
@@ -481,7 +494,7 @@ class OrderCore(ClosingMixin):
         """Place a fresh stop (break-even if the position was already reduced by a take-profit)."""
         if position.state not in ("protecting", "open") or position.remaining <= 0:
             return []
-        position.protect_deadline = self.clock.now_ms() + int(self.orders.stop_place_timeout_s * 1000)
+        position.protect_deadline = self._deadline(self.orders.stop_place_timeout_s)
         if position.moved_to_break_even or (position.exit_quantity > 0 and self.orders.move_stop_to_break_even):
             price = break_even_price(self.rules(position.symbol), position.side, float(position.entry_price),
                                      self.orders.break_even_offset_pct)

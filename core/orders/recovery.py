@@ -69,11 +69,20 @@ class ReconcileReport:
 
 
 def reconcile(core: OrderCore, state: AccountState, trades: tuple[KnownTrade, ...] = (),
-              orders: tuple[KnownOrder, ...] = ()) -> tuple[list[Output], ReconcileReport]:
-    """Compare ``state`` with the core's book (and the database's memory) and return the repairs."""
+              orders: tuple[KnownOrder, ...] = (), activity_at_request: dict[str, int] | None = None
+              ) -> tuple[list[Output], ReconcileReport]:
+    """Compare ``state`` with the core's book (and the database's memory) and return the repairs.
+
+    ``activity_at_request``: the core's per-symbol activity counters when ``state`` was requested; a
+    symbol that changed since then (a fill, a reply) is left alone — the snapshot is older than what
+    the core knows about it, and the next check will look again.
+    """
     report = ReconcileReport()
     outputs: list[Output] = []
     now = core.clock.now_ms()
+    if activity_at_request is not None:
+        unstable = {s for s, n in core.activity.items() if n != activity_at_request.get(s, 0)}
+        state = _without(state, unstable)
     exchange_positions = {p.symbol: p for p in state.positions if p.amount != 0}
     algo_by_symbol = _group(state.open_algo_orders)
     regular_by_symbol = _group(state.open_orders)
@@ -105,6 +114,8 @@ def reconcile(core: OrderCore, state: AccountState, trades: tuple[KnownTrade, ..
 
     for symbol, position in sorted(core.positions.items()):
         if symbol in exchange_positions or position.state in ("entering", "finalizing", "closed"):
+            continue
+        if activity_at_request is not None and core.activity.get(symbol, 0) != activity_at_request.get(symbol, 0):
             continue
         if position.pending_requests or position.state == "protecting":
             continue  # a fill or a stop is in flight: the next check decides
@@ -240,6 +251,15 @@ def _mark_stop_fired_if_gone(position: ManagedPosition, live_algo: tuple[OrderSn
     live = {o.client_order_id for o in live_algo}
     if stop is not None and stop.status == "open" and stop.client_id not in live:
         stop.status = "triggered"  # it was live, the position is gone, and it is no longer open: it fired
+
+
+def _without(state: AccountState, symbols: set[str]) -> AccountState:
+    if not symbols:
+        return state
+    return AccountState(ts=state.ts, positions=tuple(p for p in state.positions if p.symbol not in symbols),
+                        open_orders=tuple(o for o in state.open_orders if o.symbol not in symbols),
+                        open_algo_orders=tuple(o for o in state.open_algo_orders if o.symbol not in symbols),
+                        balance=state.balance, fills=state.fills)
 
 
 def _group(orders: tuple[OrderSnapshot, ...]) -> dict[str, tuple[OrderSnapshot, ...]]:
