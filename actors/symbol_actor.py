@@ -67,6 +67,7 @@ class SymbolActor(BotActor):
         self.buffer = CandleBuffer()
         self.ready = False
         self.live_candles = 0
+        self.duplicates_received = 0
         self._request_seq = 0
         self._fail_on_candle = symbol in ctx.settings.chaos.fail_symbols
 
@@ -104,6 +105,9 @@ class SymbolActor(BotActor):
     def received_since_start(self) -> int:
         return self.live_candles
 
+    def duplicates(self) -> int:
+        return self.duplicates_received
+
     def _on_warmup(self, reply: ExchangeReply) -> None:
         if self.ready:
             return
@@ -128,7 +132,8 @@ class SymbolActor(BotActor):
             raise RuntimeError(f"chaos: {self.symbol} fails on every candle (chaos.fail_symbols)")
         last = self.buffer.last_open_time
         if last is not None and candle.open_time <= last:
-            return  # already have it (the feed guarantees order; a restart may overlap)
+            self.duplicates_received += 1  # the feed guarantees exactly-once; count any breach
+            return
         self.buffer.append(candle)
         self.live_candles += 1
         self.ctx.health.set(f"candle.{self.symbol}", {"open_time": candle.open_time, "source": message.source,

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import pykka
 from websockets.exceptions import WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
@@ -82,6 +83,13 @@ class WebSocketReader:
         self._subscribe_id += 1
         return self.send_json({"method": method, "params": streams, "id": self._subscribe_id})
 
+    def _deliver(self, message: object) -> None:
+        """Hand a message to the owner; an owner that has stopped ends this reader."""
+        try:
+            self.deliver(message)
+        except pykka.ActorDeadError:
+            self._stop.set()
+
     def _run(self) -> None:
         delay = self.backoff_initial_s
         while not self._stop.is_set():
@@ -94,13 +102,14 @@ class WebSocketReader:
                         self._ws = ws
                     self.connects += 1
                     delay = self.backoff_initial_s
-                    self.deliver(ConnectionChanged(ts_event=self.now_ms(), ts_init=self.now_ms(),
-                                                   connection=self.connection_id, connected=True, reason="connected"))
+                    self._deliver(ConnectionChanged(ts_event=self.now_ms(), ts_init=self.now_ms(),
+                                                    connection=self.connection_id, connected=True,
+                                                    reason="connected"))
                     for frame in ws:
                         if self._stop.is_set():
                             break
                         text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
-                        self.deliver(RawFrame(ts_event=self.now_ms(), ts_init=self.now_ms(),
+                        self._deliver(RawFrame(ts_event=self.now_ms(), ts_init=self.now_ms(),
                                               connection=self.connection_id, text=text,
                                               received_mono_ms=int(time.monotonic() * 1000)))
             except (WebSocketException, OSError, TimeoutError) as exc:
@@ -110,8 +119,8 @@ class WebSocketReader:
                     self._ws = None
             if self._stop.is_set():
                 break
-            self.deliver(ConnectionChanged(ts_event=self.now_ms(), ts_init=self.now_ms(),
-                                           connection=self.connection_id, connected=False, reason=reason))
+            self._deliver(ConnectionChanged(ts_event=self.now_ms(), ts_init=self.now_ms(),
+                                            connection=self.connection_id, connected=False, reason=reason))
             wait = delay * self.rng.uniform(0.5, 1.0)
             delay = min(delay * 2, self.backoff_max_s)
             self._stop.wait(wait)

@@ -78,6 +78,7 @@ class Bot:
     exchange_url: str | None = None
     ws_url: str | None = None
     simulator_overrides: dict[str, Any] = field(default_factory=dict)
+    clock: Clock | None = None  # in-process tests hand the simulator's clock over directly
     exit_code: int = 0
     ctx: BotContext | None = None
     connection: Connection | None = None
@@ -155,9 +156,12 @@ class Bot:
             rest = self.exchange_url or ex.rest_url
             endpoints = endpoints_for(ex.mode, rest, self.ws_url or ex.ws_url, ex.ws_legacy_paths)
             key, secret = _keys_or_simulator_defaults(settings)
-            clock = ServerClock(speed=float(self.simulator_overrides.get("speed", 1.0)))
+            speed = float(self.simulator_overrides.get("speed", 1.0))
+            if self.clock is not None:
+                return Connection(endpoints, key, secret, self.clock, speed=speed)
+            clock = ServerClock(speed=speed)
             _sync_server_clock(endpoints.rest, clock)
-            return Connection(endpoints, key, secret, clock, speed=float(self.simulator_overrides.get("speed", 1.0)))
+            return Connection(endpoints, key, secret, clock, speed=speed)
         if ex.mode == "demo":
             return self._start_embedded_simulator()
         if ex.mode == "paper":
