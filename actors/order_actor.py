@@ -20,12 +20,13 @@ from actors.directory import EXCHANGE, NOTIFIER, RISK
 from core.orders.core import OrderCore
 from core.orders.effects import FillRecord, OrderRecord
 from core.orders.recovery import KnownOrder, KnownTrade, reconcile
-from messages.control import Tick
+from messages.control import ApplySettings, CloseSymbol, EmergencyClose, Tick
 from messages.exchange import ExchangeReply, ExchangeRequest, FetchAccountState
 from messages.orders import (
     AccountUpdate,
     AlgoUpdate,
     ClosePosition,
+    EmergencyCloseCompleted,
     EntryFailed,
     OrderRejected,
     OrderUpdate,
@@ -94,6 +95,15 @@ class OrderActor(BotActor):
                         else int(self.ctx.settings.orders.cleanup_interval_s * 1000))
             if _mono_ms() - self._last_reconcile >= interval:
                 self._request_reconcile(initial=False)
+        elif isinstance(message, EmergencyClose):
+            log.warning("EMERGENCY CLOSE requested by %s", message.requested_by)
+            self._execute(self.core.handle(message))
+        elif isinstance(message, CloseSymbol):
+            log.warning("close %s requested by %s", message.symbol, message.requested_by)
+            self._execute(self.core.handle(ClosePosition(ts_init=message.ts_init, symbol=message.symbol,
+                                                         reason="manual", requested_by=message.requested_by)))
+        elif isinstance(message, ApplySettings):
+            self.core.orders, self.core.risk = message.settings.orders, message.settings.risk
         elif isinstance(message, AnnouncePositions):
             self._announce_positions()
         elif isinstance(message, UserStreamState):
@@ -224,6 +234,12 @@ class OrderActor(BotActor):
                 self.send(RISK, output)
                 storage.record_event("entry_failed", f"{output.symbol}: {output.detail}", level="warning",
                                      symbol=output.symbol, correlation_id=output.correlation_id)
+            elif isinstance(output, EmergencyCloseCompleted):
+                log.warning("emergency close finished: flat=%s, positions %s, %d orders and %d algo orders "
+                            "cancelled in %d rounds%s", output.flat, list(output.closed_positions),
+                            output.cancelled_orders, output.cancelled_algo_orders, output.rounds,
+                            f", errors: {list(output.errors)}" if output.errors else "")
+                self.send(NOTIFIER, output)
             elif isinstance(output, OrderRejected):
                 log.warning("[%s] %s order %s rejected: %s %s", output.correlation_id, output.kind,
                             output.client_order_id, output.code, output.reason)

@@ -11,7 +11,7 @@ from actors.directory import NOTIFIER, ORDER
 from config import write_runtime_changes
 from core.leverage import LeverageManager
 from core.risk_guard import RiskCore
-from messages.control import PauseTrading, ResumeTrading, Shutdown, Tick
+from messages.control import ApplySettings, PauseTrading, ResumeTrading, Shutdown, Tick
 from messages.market import FeedRecovered, FeedStale
 from messages.orders import AccountUpdate, ClosePosition, EntryFailed, PositionClosed, PositionOpened
 from messages.risk import DailyLossLimitHit, EntryApproved, EntryDenied, RiskStatus, TradingPaused, TradingResumed
@@ -68,6 +68,11 @@ class RiskActor(BotActor):
         elif isinstance(message, PauseTrading):
             self._persist_pause(True, message.reason)
             self._emit(core.pause(message.reason, message.requested_by))
+        elif isinstance(message, ApplySettings):
+            new = message.settings
+            core.risk, core.orders = new.risk, new.orders
+            core.leverage = LeverageManager(new.exchange.leverage, new.exchange.min_leverage, new.exchange.max_leverage)
+            log.warning("risk: settings applied (%s): profile %s", message.reason, new.profile)
         elif isinstance(message, Shutdown):
             core.manual_pause = "the bot is shutting down"  # not persisted: a restart trades again
         elif isinstance(message, ResumeTrading):

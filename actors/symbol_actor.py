@@ -19,6 +19,7 @@ from actors.directory import EXCHANGE, FEED, RISK
 from core.ids import make_correlation_id
 from exchange.parsers import INTERVAL_MS
 from indicators.scalping_v1 import evaluate
+from messages.control import ApplySettings
 from messages.exchange import ExchangeReply, FetchCandles
 from messages.market import Candle, CandleClosed
 from messages.runtime import ResendReady, SymbolReady
@@ -62,6 +63,7 @@ class SymbolActor(BotActor):
     def __init__(self, ctx: BotContext, name: str, supervisor: str, symbol: str) -> None:
         super().__init__(ctx, name, supervisor)
         self.symbol = symbol
+        self.settings = ctx.settings  # replaced by ApplySettings (a profile switch)
         self.timeframe = ctx.settings.strategy.timeframe
         self.interval_ms = INTERVAL_MS[self.timeframe]
         self.buffer = CandleBuffer()
@@ -87,6 +89,8 @@ class SymbolActor(BotActor):
             self._on_candle(message)
         elif isinstance(message, ExchangeReply):
             self._on_warmup(message)
+        elif isinstance(message, ApplySettings):
+            self.settings = message.settings
         elif isinstance(message, ResendReady) and self.ready:
             now = self.ctx.clock.now_ms()
             self.send(FEED, SymbolReady(ts_event=now, ts_init=now, symbol=self.symbol,
@@ -139,7 +143,7 @@ class SymbolActor(BotActor):
         self.ctx.health.set(f"candle.{self.symbol}", {"open_time": candle.open_time, "source": message.source,
                                                        "at": self.ctx.clock.now_ms()})
         o, h, low, c, v = self.buffer.view()
-        settings = self.ctx.settings
+        settings = self.settings
         decision = evaluate(o, h, low, c, v, settings.strategy, settings.orders, candle.open_time)
         now = self.ctx.clock.now_ms()
         correlation_id = make_correlation_id(self.symbol, candle.close_time)

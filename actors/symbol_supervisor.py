@@ -18,6 +18,7 @@ from actors.context import BotContext
 from actors.directory import FEED, NOTIFIER, RISK, symbol_actor_name
 from actors.symbol_actor import SymbolActor
 from core.supervision import GiveUp, RestartTracker
+from messages.control import ApplySettings
 from messages.runtime import ActiveSymbolsChanged, AddSymbols, RemoveSymbols, ResendReady, RestartChild, SymbolRemoved
 from messages.supervision import ChildFailed, SymbolQuarantined
 
@@ -66,7 +67,7 @@ class SymbolSupervisor(BotActor):
             symbol = message.name.removeprefix("symbol:")
             if symbol in self.symbols and symbol not in self.quarantined:
                 self._start_child(symbol)
-        elif isinstance(message, ResendReady):
+        elif isinstance(message, (ApplySettings, ResendReady)):
             for symbol in self.symbols:
                 self.send(symbol_actor_name(symbol), message)
         else:

@@ -2,6 +2,7 @@
 
 from messages.base import Command, Event, Message, OrderSide, Side, entry_order_side, exit_order_side
 from messages.control import (
+    ApplySettings,
     CloseSymbol,
     EmergencyClose,
     PauseTrading,
@@ -35,6 +36,7 @@ from messages.supervision import ChildFailed, ChildRestarted, SharedActorGaveUp,
 __all__ = [
     "AccountUpdate",
     "AlgoUpdate",
+    "ApplySettings",
     "BalanceChange",
     "Candle",
     "CandleClosed",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from messages.base import Command
 
 
@@ -47,3 +49,11 @@ class Shutdown(Command, frozen=True, kw_only=True):
 
 class Tick(Command, frozen=True, kw_only=True):
     """A timer beat on the bot's clock: deadlines (stop placement, max hold, pauses) are checked on it."""
+
+
+class ApplySettings(Command, frozen=True, kw_only=True):
+    """Use these settings from now on (a profile switched at run time). ``settings`` is a frozen
+    ``config.Settings``: immutable like every message content."""
+
+    settings: Any
+    reason: str

@@ -86,6 +86,7 @@ class Bot:
     _threads: list[Any] = field(default_factory=list)
     _stop_lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: bool = False
+    telegram: Any = None
 
     # --------------------------------------------------------------- start
     def start(self) -> None:
@@ -132,6 +133,9 @@ class Bot:
         root = RootSupervisor.start(self.ctx, ROOT, self._specs(), self._give_up)
         directory.register(ROOT, root)
         root.proxy().start_children().get(timeout=30)
+        from telegram_bot.runtime import start_telegram
+
+        self.telegram = start_telegram(self.ctx)
         tick_s = 0.25 if conn.speed <= 60 else 0.1
         self._threads = [
             Ticker(directory, conn.clock, TICK_TARGETS, tick_s),
@@ -231,6 +235,8 @@ class Bot:
                 directory.tell(RISK, Shutdown(ts_init=now, reason="shutdown", flatten=flatten))
                 for thread in self._threads:
                     thread.stop()
+                if self.telegram is not None:
+                    self.telegram.stop()
                 for name in (SCANNER, SYMBOLS, FEED):
                     _stop_actor(directory, name)
                 self._drain_orders(directory, started + deadline_s / 2)

@@ -43,6 +43,8 @@ def _sample(t: mi.Type) -> object:
     for kind, value in samples.items():
         if isinstance(t, kind):
             return value
+    if isinstance(t, mi.AnyType):
+        return "any immutable value"
     if isinstance(t, mi.VarTupleType):
         return (_sample(t.item_type),)
     raise AssertionError(f"no sample for {t}")
