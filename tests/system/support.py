@@ -88,3 +88,27 @@ def wait_ready(bot: Bot, symbols: int, timeout: float = 30.0) -> None:
     health = bot.ctx.health
     eventually(lambda: len(health.get("symbols.active", [])) >= symbols, timeout, message="symbols never started")
     eventually(lambda: ask(bot, "risk", "status").reconciled, timeout, message="never reconciled")
+
+
+def settle(bot: Bot, sim: Any, timeout: float = 15.0) -> None:
+    """Until the bot has digested everything the simulator sent it and has no request in flight."""
+    assert bot.ctx is not None
+    health = bot.ctx.health
+
+    def quiet() -> bool:
+        sent = sum(sim.user_events_sent().values())
+        if health.counter("user_stream.events") < sent:
+            return False
+        for name in ("risk", "order"):
+            ask(bot, name, "ping")
+        return ask(bot, "order", "pending_requests") == 0 and health.counter("user_stream.events") >= sent
+
+    eventually(lambda: quiet() and quiet(), timeout, message="the bot did not settle")
+
+
+def step_minutes(bot: Bot, sim: Any, minutes: int) -> None:
+    """Stepped simulator: move time a minute at a time, letting the bot react after each step."""
+    for _ in range(minutes):
+        sim.advance(60_000)
+        bot.tick_now()
+        settle(bot, sim)
