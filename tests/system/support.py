@@ -23,8 +23,13 @@ FAST_SETTINGS: dict[str, Any] = {
 }
 
 
-def settings_for(tmp_path: Path, overrides: dict[str, Any] | None = None) -> Any:
-    """Settings for a test bot: storage under ``tmp_path``, no environment leaking in."""
+def settings_for(tmp_path: Path, overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Any:
+    """Settings for a test bot: storage under ``tmp_path``, no environment leaking in; ``env`` is the
+    whole environment the loader sees (e.g. ``TELEGRAM_TOKEN``, ``BOT__SECTION__KEY``)."""
+    return load_settings(env=dict(env or {}), env_file=None, overrides=_layer(tmp_path, overrides)).settings
+
+
+def _layer(tmp_path: Path, overrides: dict[str, Any] | None) -> dict[str, Any]:
     layer: dict[str, Any] = {"storage": {"data_dir": str(tmp_path / "var")}}
     for section, values in FAST_SETTINGS.items():
         layer[section] = dict(values)
@@ -33,7 +38,7 @@ def settings_for(tmp_path: Path, overrides: dict[str, Any] | None = None) -> Any
             layer.setdefault(section, {}).update(values)
         else:
             layer[section] = values
-    return load_settings(env={}, env_file=None, overrides=layer).settings
+    return layer
 
 
 @contextmanager
@@ -49,11 +54,12 @@ def running_simulator(**config: Any) -> Iterator[Any]:
 
 @contextmanager
 def running_bot(sim: Any, tmp_path: Path, overrides: dict[str, Any] | None = None,
-                share_clock: bool = True) -> Iterator[Bot]:
-    settings = settings_for(tmp_path, overrides)
+                share_clock: bool = True, env: dict[str, str] | None = None) -> Iterator[Bot]:
+    settings = settings_for(tmp_path, overrides, env)
     bot = Bot(settings, exchange_url=sim.rest_url, ws_url=sim.ws_url,
               clock=sim.clock if share_clock else None,
-              simulator_overrides={"speed": sim.clock.speed})
+              simulator_overrides={"speed": sim.clock.speed},
+              reload_settings=lambda: settings_for(tmp_path, overrides, env))
     bot.start()
     try:
         yield bot
