@@ -25,3 +25,4 @@ class BotContext:
     ws_root: str = ""
     legacy_ws_paths: bool = False
     speed: float = 1.0  # simulated seconds per real second (demo); 1.0 live
+    reload_settings: Any = None  # () -> Settings from the same layers as at start (run-time profile switch)

@@ -18,10 +18,11 @@ from actors.base import BotActor
 from actors.context import BotContext
 from actors.directory import EXCHANGE, NOTIFIER, RISK
 from core.orders.core import OrderCore
-from core.orders.effects import FillRecord, OrderRecord
+from core.orders.effects import FillRecord, OrderRecord, TradeStarted
 from core.orders.recovery import KnownOrder, KnownTrade, reconcile
 from messages.control import ApplySettings, CloseSymbol, EmergencyClose, Tick
 from messages.exchange import ExchangeReply, ExchangeRequest, FetchAccountState
+from messages.notifications import Notify
 from messages.orders import (
     AccountUpdate,
     AlgoUpdate,
@@ -156,7 +157,9 @@ class OrderActor(BotActor):
                                     None if initial else self._activity_at_request)
         if report.findings():
             log.warning("reconciliation: %s", report)
-            self.ctx.storage.record_event("reconciliation", str(report), level="warning")
+            now = self.ctx.clock.now_ms()  # the notifier records it for /logs and tells the owner
+            self.send(NOTIFIER, Notify(ts_event=now, ts_init=now, kind="reconciliation", level="warning",
+                                       text=f"Reconciliation findings: {report}"))
         self._execute(outputs)
         if reply.state.balance is not None:
             self._wallet = reply.state.balance.wallet_balance
@@ -193,7 +196,7 @@ class OrderActor(BotActor):
         orders = tuple(
             KnownOrder(client_id=o.client_order_id, symbol=o.symbol, correlation_id=o.correlation_id or "",
                        kind=str(o.kind.value), status=str(o.status.value), is_algo=o.is_algo,
-                       exchange_id=o.exchange_order_id or "", ts=o.created_ms)
+                       exchange_id=o.exchange_order_id or "", ts=o.created_ms, order_type=str(o.order_type.value))
             for o in storage.open_orders_known())
         return trades, orders
 
@@ -216,6 +219,12 @@ class OrderActor(BotActor):
                     qty=output.quantity, fee=output.commission, fee_asset=output.commission_asset or "USDC",
                     ts_ms=output.ts, correlation_id=output.correlation_id, exchange_order_id=output.order_id,
                     realized_pnl=output.realized_pnl, is_maker=output.maker)
+            elif isinstance(output, TradeStarted):
+                if storage.trade_by_correlation_id(output.correlation_id) is None:
+                    storage.open_trade(correlation_id=output.correlation_id, symbol=output.symbol, side=output.side,
+                                       entry_time_ms=output.entry_time, entry_price=output.entry_price,
+                                       quantity=output.quantity, leverage=output.leverage,
+                                       profile=self.ctx.settings.profile, origin=output.origin)
             elif isinstance(output, ExchangeRequest):
                 log.info("[%s] order request %s %s", output.correlation_id, type(output).__name__,
                          _describe(output))
@@ -249,12 +258,16 @@ class OrderActor(BotActor):
         log.info("[%s] position OPEN %s %s %s @ %s, stop %s, take-profits %s", opened.correlation_id, opened.side,
                  opened.quantity, opened.symbol, opened.entry_price, opened.stop_price, opened.take_profit_prices)
         storage = self.ctx.storage
-        if storage.trade_by_correlation_id(opened.correlation_id) is None:
+        trade = storage.trade_by_correlation_id(opened.correlation_id)
+        if trade is None:
             storage.open_trade(correlation_id=opened.correlation_id, symbol=opened.symbol, side=opened.side,
                                entry_time_ms=opened.ts_event, entry_price=opened.entry_price,
                                quantity=opened.quantity, leverage=opened.leverage, profile=self.ctx.settings.profile,
                                stop_price=opened.stop_price, take_profits=opened.take_profit_prices,
                                origin=opened.origin)
+        elif trade.is_open:
+            storage.update_trade(opened.correlation_id, entry_price=opened.entry_price, quantity=opened.quantity,
+                                 stop_price=opened.stop_price, take_profits=opened.take_profit_prices)
         self.send(RISK, opened)
         self.send(NOTIFIER, opened)
 

@@ -33,7 +33,7 @@ class RiskActor(BotActor):
         self.core = RiskCore(
             risk=s.risk, orders=s.orders, clock=ctx.clock,
             leverage=LeverageManager(s.exchange.leverage, s.exchange.min_leverage, s.exchange.max_leverage),
-            batch_wait_ms=int(max(1.5, 1.5 * ctx.speed) * 1000),
+            batch_wait_ms=int(max(1.5, 1.5 * ctx.speed) * 1000), max_leverage_for=ctx.catalog.max_leverage,
             max_signal_age_ms=int(max(60.0, 3.0 * ctx.speed) * 1000))
         if s.control.paused:
             self.core.manual_pause = s.control.pause_reason or "paused (restored from the runtime file)"

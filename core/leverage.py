@@ -47,6 +47,7 @@ class LeverageManager:
         performance = 1.0
         if win_rate is not None:
             performance = 0.5 if win_rate < 0.45 else 1.25 if win_rate > 0.6 else 1.0
-        leverage = round(self.base * volatility * performance)
-        upper = self.max_leverage if bracket_max_leverage is None else min(self.max_leverage, bracket_max_leverage)
-        return max(self.min_leverage, min(upper, leverage))
+        leverage = max(self.min_leverage, min(self.max_leverage, round(self.base * volatility * performance)))
+        if bracket_max_leverage is not None:  # the exchange's limit is hard, even below the profile's minimum
+            leverage = min(leverage, max(1, bracket_max_leverage))
+        return leverage

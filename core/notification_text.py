@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from messages.market import FeedRecovered, FeedStale
 from messages.notifications import Notify
-from messages.orders import OrderRejected, PositionClosed, PositionOpened, PositionReduced
+from messages.orders import (
+    EmergencyCloseCompleted,
+    OrderRejected,
+    PositionClosed,
+    PositionOpened,
+    PositionReduced,
+)
 from messages.risk import DailyLossLimitHit, TradingPaused, TradingResumed
 from messages.runtime import ReconciliationDone
 from messages.supervision import ChildFailed, SharedActorGaveUp, SymbolQuarantined
@@ -55,6 +61,15 @@ def describe(event: object, now: int) -> Notify | None:
             level = "info" if event.ok else "error"
             return _n(now, "reconciliation", level, f"Reconciliation {'done' if event.ok else 'FAILED'}: "
                       f"{event.detail}; wallet {event.wallet_balance:.2f} USDC")
+        case EmergencyCloseCompleted():
+            closed = ", ".join(event.closed_positions) or "no position was open"
+            head = "EMERGENCY CLOSE done: the account is FLAT" if event.flat else \
+                "EMERGENCY CLOSE INCOMPLETE: positions or orders REMAIN, check the exchange"
+            errors = f"; errors: {'; '.join(event.errors)}" if event.errors else ""
+            return _n(now, "info", "warning" if event.flat else "error",
+                      f"{head}. Closed: {closed}. Cancelled {event.cancelled_orders} orders and "
+                      f"{event.cancelled_algo_orders} algo orders in {event.rounds} round(s){errors}. "
+                      "New entries stay paused until /resume.")
         case OrderRejected():
             return _n(now, "error", "warning", f"{event.kind} order on {event.symbol} rejected: {event.code} "
                       f"{event.reason}", event.symbol, event.correlation_id)

@@ -11,6 +11,7 @@ live RiskActor and the backtest then take the same decisions whatever order the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from config.sections import OrderSettings, RiskSettings
@@ -48,6 +49,9 @@ class RiskCore:
     starting_balance: float = 0.0
     batch_wait_ms: int = 1500
     max_signal_age_ms: int = 60_000
+    # The exchange's highest leverage for a symbol (its brackets): live ``MarketCatalog.max_leverage``,
+    # the backtest the engine's bracket table. None: no cap known beyond the profile's bounds.
+    max_leverage_for: Callable[[str], int | None] | None = None
     wallet_balance: float = field(init=False)
     positions: dict[str, PositionView] = field(default_factory=dict)
     pending: dict[str, str] = field(default_factory=dict)  # symbol → correlation id approved, not yet open
@@ -166,7 +170,8 @@ class RiskCore:
             return EntryDenied(ts_event=now, ts_init=self.clock.now_ms(), correlation_id=signal.correlation_id,
                                symbol=signal.symbol, side=side, reason=code, detail=detail)
         atr_pct = decision.atr / decision.close * 100 if decision.close > 0 else 0.0
-        leverage = self.leverage.choose(atr_pct)
+        cap = self.max_leverage_for(signal.symbol) if self.max_leverage_for is not None else None
+        leverage = self.leverage.choose(atr_pct, cap)
         balance = self.wallet_balance
         available = balance - self.margin_in_use()
         risk_amount = balance * self.risk.risk_per_trade_pct / 100

@@ -26,7 +26,7 @@ from config.sections import OrderSettings, RiskSettings
 from core.clock import Clock
 from core.ids import make_client_order_id
 from core.orders.closing import ClosingMixin, Output
-from core.orders.effects import FillRecord, OrderRecord
+from core.orders.effects import FillRecord, OrderRecord, TradeStarted
 from core.orders.planning import Bracket, SizingRefusal, break_even_price, plan_protection, size_entry
 from core.orders.position import (
     LIQUIDATION_PREFIXES,
@@ -288,7 +288,11 @@ class OrderCore(ClosingMixin):
         position.state = "protecting"
         position.protect_deadline = self._deadline(self.orders.stop_place_timeout_s)
         plan = self._protection(position)
-        return self._place_stop(position, plan.stop_price, break_even=False)
+        started = TradeStarted(correlation_id=position.correlation_id, symbol=position.symbol, side=position.side,
+                               entry_time=position.entry_time, entry_price=float(position.entry_price),
+                               quantity=float(position.entry_quantity), leverage=position.leverage,
+                               origin=position.origin)
+        return [started, *self._place_stop(position, plan.stop_price, break_even=False)]
 
     def _on_reducing_fill(self, position: ManagedPosition, child: ChildOrder, delta: Decimal,
                           price: Decimal) -> list[Output]:

@@ -51,3 +51,18 @@ class FillRecord:
     realized_pnl: float
     maker: bool
     ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TradeStarted:
+    """The entry's first fill: the trade exists from now on (written before its stop is even sent, so a
+    crash at any later moment leaves a trade in the database for reconciliation to settle)."""
+
+    correlation_id: str
+    symbol: str
+    side: str
+    entry_time: int
+    entry_price: float
+    quantity: float
+    leverage: int
+    origin: str

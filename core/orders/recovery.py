@@ -46,6 +46,10 @@ class KnownOrder:
     is_algo: bool
     exchange_id: str = ""
     ts: int = 0
+    order_type: str = ""
+
+
+_DEFAULT_TYPES = {"entry": "MARKET", "exit": "MARKET", "stop": "STOP_MARKET", "take_profit": "LIMIT"}
 
 
 @dataclass
@@ -191,9 +195,10 @@ def _from_trade(core: OrderCore, trade: KnownTrade, orders: tuple[KnownOrder, ..
         if order.symbol != trade.symbol or order.correlation_id != trade.correlation_id:
             continue
         parsed = parse_client_order_id(order.client_id, core.bot_id)
+        order_type = order.order_type or _DEFAULT_TYPES[order.kind]
         child = ChildOrder(kind=order.kind, client_id=order.client_id, is_algo=order.is_algo,  # type: ignore[arg-type]
                            side=position.exit_side if order.kind != "entry" else position.entry_side,
-                           order_type="", quantity=None, step=parsed.step if parsed else None,
+                           order_type=order_type, quantity=None, step=parsed.step if parsed else None,
                            status="open", exchange_id=order.exchange_id)
         if order.kind == "stop":
             position.stop = child
