@@ -231,7 +231,12 @@ class OrderCore(ClosingMixin):
             child.status = "canceled"
         elif status in ("NEW", "PARTIALLY_FILLED"):
             child.status = "open"
-        outputs.insert(0, self._record(position, child, status.lower()))
+        # The order's new state is recorded first — except that a trade's first fill is recorded *after*
+        # the trade row (TradeStarted): a crash between the two must leave the trade, not just a filled
+        # entry order, for reconciliation to recognise the position as the bot's own.
+        started = [o for o in outputs if isinstance(o, TradeStarted)]
+        rest = [o for o in outputs if not isinstance(o, TradeStarted)]
+        outputs = [*started, self._record(position, child, status.lower()), *rest]
         if child.kind == "entry" and status in TERMINAL_ORDER_STATUSES and position.entry_quantity == 0:
             outputs += self._abandon(position, "entry_not_filled", f"entry ended {status} with nothing filled")
         elif child.kind == "entry" and status in TERMINAL_ORDER_STATUSES and position.state == "open":

@@ -36,7 +36,8 @@ def feed_state(bot) -> dict[str, str]:
 def wait_candles(bot, count: int, timeout: float = 30.0) -> None:
     targets = {s: received(bot, s) + count for s in SYMBOLS}
     eventually(lambda: all(received(bot, s) >= n for s, n in targets.items()), timeout,
-               message=f"{count} more candles did not arrive")
+               message=lambda: f"{count} more candles did not arrive: {targets} vs "
+                               f"{ {s: received(bot, s) for s in SYMBOLS} }, health {bot.ctx.health.snapshot()}")
 
 
 def test_every_closed_candle_arrives_exactly_once_through_drops_stalls_and_garbage(tmp_path: Path) -> None:

@@ -125,8 +125,8 @@ def test_panic_with_three_positions_leaves_the_exchange_flat_and_repeating_it_is
         db = sqlite3.connect(tmp_path / "var" / "bot.db")
         reasons = [r[0] for r in db.execute("select exit_reason from trades")]
         assert sorted(reasons) == ["panic", "panic", "panic"]
-        events = [e.message for e in bot.ctx.storage.recent_events(20)]
-        assert any("emergency close" in m.lower() for m in events), events
+        eventually(lambda: any("emergency close done" in e.message.lower() for e in bot.ctx.storage.recent_events(30)),
+                   timeout=5, message="the emergency close was not reported")
 
 
 def test_a_position_opened_by_someone_else_is_adopted_and_protected(tmp_path: Path) -> None:
