@@ -79,6 +79,7 @@ class Bot:
     ws_url: str | None = None
     simulator_overrides: dict[str, Any] = field(default_factory=dict)
     clock: Clock | None = None  # in-process tests hand the simulator's clock over directly
+    reload_settings: Any = None  # () -> Settings rebuilt from the start's layers (for /aggression)
     exit_code: int = 0
     ctx: BotContext | None = None
     connection: Connection | None = None
@@ -126,7 +127,8 @@ class Bot:
         directory = ActorDirectory()
         self.ctx = BotContext(settings=settings, clock=conn.clock, directory=directory, storage=storage,
                               catalog=catalog, gateway_factory=worker_gateway, ws_root=conn.endpoints.ws,
-                              legacy_ws_paths=conn.endpoints.legacy_ws_paths, speed=conn.speed)
+                              legacy_ws_paths=conn.endpoints.legacy_ws_paths, speed=conn.speed,
+                              reload_settings=self.reload_settings)
         self.ctx.health.set("exchange.stats", stats)
         self.ctx.health.set("exchange.budget", budget)
         self.ctx.health.set("mode", settings.exchange.mode)

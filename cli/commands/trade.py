@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         print("error: live mode trades real money: add --live to confirm", file=sys.stderr)
         return EXIT_USAGE
 
+    from config import load_settings
     from service.bot import Bot, StartupError
     from service.logging_setup import setup_logging
 
@@ -63,7 +64,9 @@ def run(args: argparse.Namespace) -> int:
     for warning in loaded.warnings:
         logging.getLogger("config").warning(warning)
     bot = Bot(settings, exchange_url=args.exchange_url, ws_url=args.ws_url,
-              simulator_overrides={"speed": args.speed} if args.exchange_url and args.speed else {})
+              simulator_overrides={"speed": args.speed} if args.exchange_url and args.speed else {},
+              reload_settings=lambda: load_settings(args.config, profile=args.profile, env_file=args.env_file,
+                                                    overrides=_overrides(args)).settings)
 
     def _on_signal(signum: int, _frame: object) -> None:
         logging.getLogger("service").info("signal %d received: stopping", signum)
