@@ -86,6 +86,7 @@ class ExchangeActor(BotActor):
             gateway = self._gateway()
             if isinstance(request, PlaceOrder) and request.leverage is not None:
                 self._ensure_symbol_setup(gateway, request.symbol, request.leverage)
+                self.ctx.health.finish(request.correlation_id, "candle_to_entry_order")
             if isinstance(request, ListenKeyRequest):
                 reply = self._listen_key(gateway, request)
             else:

@@ -19,6 +19,7 @@ from actors.context import BotContext
 from actors.directory import EXCHANGE, NOTIFIER, RISK, symbol_actor_name
 from actors.ws_reader import WebSocketReader
 from core.feed import BecameStale, Deliver, FeedAction, FeedCore, Recovered, RequestCandles
+from core.ids import make_correlation_id
 from core.symbols import to_stream
 from exchange.endpoints import Endpoints
 from exchange.parsers import INTERVAL_MS, PayloadError, parse_kline
@@ -104,6 +105,8 @@ class MarketFeed(BotActor):
             return
         actions = self.core.on_frame(symbol, frame.received_mono_ms)
         if closed and interval == self.timeframe:
+            # Loop reaction is measured from here (the frame's arrival) to the entry order leaving.
+            self.ctx.health.mark(make_correlation_id(symbol, candle.close_time), frame.received_mono_ms / 1000)
             actions += self.core.on_closed(symbol, candle, "ws")
         self._run(actions)
 
