@@ -9,6 +9,8 @@ quarantines this symbol, the others go on.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from typing import Any
 
 import numpy as np
@@ -71,7 +73,10 @@ class SymbolActor(BotActor):
         self.live_candles = 0
         self.duplicates_received = 0
         self._request_seq = 0
-        self._fail_on_candle = symbol in ctx.settings.chaos.fail_symbols
+        chaos = ctx.settings.chaos
+        self._fail_on_candle = symbol in chaos.fail_symbols
+        self._failure_rate = chaos.symbol_failure_rate
+        self._chaos = random.Random(f"{chaos.seed}:{symbol}:{time.monotonic_ns()}") if self._failure_rate else None
 
     def started(self) -> None:
         self._request_warmup()
@@ -134,6 +139,8 @@ class SymbolActor(BotActor):
         candle = message.candle
         if self._fail_on_candle:
             raise RuntimeError(f"chaos: {self.symbol} fails on every candle (chaos.fail_symbols)")
+        if self._chaos is not None and self._chaos.random() < self._failure_rate:
+            raise RuntimeError(f"chaos: {self.symbol} failed at random (chaos.symbol_failure_rate)")
         last = self.buffer.last_open_time
         if last is not None and candle.open_time <= last:
             self.duplicates_received += 1  # the feed guarantees exactly-once; count any breach

@@ -278,5 +278,7 @@ class ChaosSettings(Section):
     """Deliberate faults for resilience tests and soak runs. Empty in production."""
 
     fail_symbols: tuple[str, ...] = Field((), description="SymbolActors of these symbols raise on every candle")
+    symbol_failure_rate: float = Field(0.0, ge=0, le=1, description="Chance that a SymbolActor raises on a candle")
+    seed: int = Field(0, ge=0, description="Seed of the random faults above")
 
     _split = field_validator("fail_symbols", mode="before")(_split_csv)

@@ -7,6 +7,7 @@ raw fields) by ``exchange.parsers``, the same parsers the backtest uses on the s
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -112,6 +113,8 @@ class CcxtGateway(Gateway):
         if api_key and api_secret:
             config["apiKey"], config["secret"] = api_key, api_secret
         self.client = ccxt.binanceusdm(config)
+        # Texts built from exchange answers go to logs, the database and Telegram: never with our keys in them.
+        self._secrets = tuple(s for s in (api_key, api_secret) if s)
         # Sign with the bot's clock (the exchange's time in demo and backtest, server-synced live), so an
         # accelerated simulator and Binance are treated alike; -1021 still resyncs the offset.
         self.client.milliseconds = now_ms
@@ -147,7 +150,7 @@ class CcxtGateway(Gateway):
                 if failure.outcome is Outcome.RETRY and attempt <= self.max_retries:
                     self.sleep(min(0.25 * 2 ** (attempt - 1), 2.0))
                     continue
-                raise GatewayError(failure) from None
+                raise GatewayError(_scrub(failure, self._secrets)) from None
             self.stats.record((time.perf_counter() - started) * 1000, error=False)
             self._observe_headers()
             return result
@@ -212,6 +215,18 @@ class CcxtGateway(Gateway):
                         maint_margin_ratio=Decimal(str(t.get("maintenanceMarginRate") or 0)))
                 for t in tiers.get(symbol, []))
         return self._brackets[symbol]
+
+    def load_brackets(self, symbols: list[str]) -> dict[str, tuple[Bracket, ...]]:
+        """Every symbol's leverage brackets in one call (``/fapi/v1/leverageBracket`` without a symbol)."""
+        if not symbols:
+            return {}
+        tiers = self.call(1, self.client.fetch_leverage_tiers, symbols)
+        for symbol, rows in tiers.items():
+            self._brackets[symbol] = tuple(
+                Bracket(notional_cap=Decimal(str(t["maxNotional"])), max_leverage=int(t["maxLeverage"]),
+                        maint_margin_ratio=Decimal(str(t.get("maintenanceMarginRate") or 0)))
+                for t in rows)
+        return {s: self._brackets[s] for s in symbols if s in self._brackets}
 
     def set_leverage(self, symbol: str, leverage: int) -> None:
         self.call(1, self.client.set_leverage, leverage, symbol)
@@ -324,6 +339,14 @@ class CcxtGateway(Gateway):
             if symbol.endswith(":USDC"):
                 result[to_ccxt(symbol)] = (float(ticker.get("quoteVolume") or 0.0), float(ticker.get("last") or 0.0))
         return result
+
+
+def _scrub(failure: ExchangeFailure, secrets: tuple[str, ...]) -> ExchangeFailure:
+    """The failure with every occurrence of our API key or secret in its text replaced."""
+    message = failure.message
+    for secret in secrets:
+        message = message.replace(secret, "***REDACTED***")
+    return failure if message == failure.message else dataclasses.replace(failure, message=message)
 
 
 def _header(headers: dict[str, Any], name: str) -> str | None:

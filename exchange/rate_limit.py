@@ -66,7 +66,9 @@ class WeightBudget:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            self._sleep(min(max(wait, 0.005), remaining, 1.0))
+            # ``wait`` is in the budget clock's seconds, which may run faster than real ones (an
+            # accelerated simulator): poll briefly rather than oversleep.
+            self._sleep(min(max(wait, 0.005), remaining, 0.05))
 
     def observe_used_weight(self, used: int) -> None:
         """The exchange's own count is the truth (other processes on the same IP count too)."""

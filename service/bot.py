@@ -44,9 +44,12 @@ from exchange.catalog import MarketCatalog
 from exchange.ccxt_gateway import CallStats, CcxtGateway, TimeSync
 from exchange.endpoints import Endpoints, endpoints_for
 from exchange.rate_limit import WeightBudget
-from messages.control import Shutdown, Tick
+from messages.control import EmergencyClose, Shutdown, Tick
 from messages.supervision import ChildFailed
+from service.deferred_journal import DeferredJournal
 from service.monitor import HeartbeatMonitor, StatusReporter, Ticker
+from service.sd_notify import SdNotifier
+from service.watchdog import ServiceWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +65,8 @@ class Connection:
     """Where the bot trades and with which keys and clock."""
 
     endpoints: Endpoints
-    api_key: str
-    api_secret: str
+    api_key: str = field(repr=False)  # a traceback or log of the Bot must never show the keys
+    api_secret: str = field(repr=False)
     clock: Clock
     speed: float = 1.0
     demo_trading: bool = False
@@ -88,6 +91,8 @@ class Bot:
     _stop_lock: threading.Lock = field(default_factory=threading.Lock)
     _stopping: bool = False
     telegram: Any = None
+    watchdog: ServiceWatchdog | None = None  # systemd READY/WATCHDOG/STOPPING (no-op outside systemd)
+    metrics: Any = None  # service.metrics.MetricsServer when logging.metrics_port is set
 
     # --------------------------------------------------------------- start
     def start(self) -> None:
@@ -97,7 +102,8 @@ class Bot:
         from storage import Storage
 
         storage = Storage(settings.storage.database_path, clock=self.connection.clock.now_ms)
-        budget = WeightBudget(settings.exchange.weight_limit_per_minute)
+        # Binance counts weight per minute of *its* clock; the simulator's minute is a simulated one.
+        budget = WeightBudget(settings.exchange.weight_limit_per_minute, now_ms=self.connection.clock.now_ms)
         time_sync, stats = TimeSync(), CallStats()
         conn = self.connection
 
@@ -108,13 +114,17 @@ class Bot:
                                recv_window_ms=settings.exchange.recv_window_ms, now_ms=conn.clock.now_ms)
 
         primary = make_gateway()
-        try:
+
+        def load_exchange_facts() -> tuple[dict, dict]:
             primary.sync_time()
             rules = primary.load_markets()
-            brackets = {symbol: primary.brackets(symbol) for symbol in primary.active_usdc_perpetuals()[:60]}
-        except Exception as exc:
+            return rules, primary.load_brackets(primary.active_usdc_perpetuals())
+
+        try:
+            rules, brackets = _with_retries(f"reaching the exchange at {conn.endpoints.rest}", load_exchange_facts)
+        except StartupError:
             storage.close()
-            raise StartupError(f"cannot reach the exchange at {conn.endpoints.rest}: {exc}") from exc
+            raise
         catalog = MarketCatalog(rules=rules, brackets=brackets, active=tuple(primary.active_usdc_perpetuals()))
         log.info("exchange %s: %d USDC perpetuals (%d trading)", conn.endpoints.rest, len(rules), len(catalog.active))
 
@@ -125,10 +135,13 @@ class Bot:
             return gateway
 
         directory = ActorDirectory()
-        self.ctx = BotContext(settings=settings, clock=conn.clock, directory=directory, storage=storage,
+        # Journal writes survive a locked database or a full disk (kept and retried, not crashing actors).
+        journal = DeferredJournal(storage, conn.clock.now_ms)
+        self.ctx = BotContext(settings=settings, clock=conn.clock, directory=directory, storage=journal,
                               catalog=catalog, gateway_factory=worker_gateway, ws_root=conn.endpoints.ws,
                               legacy_ws_paths=conn.endpoints.legacy_ws_paths, speed=conn.speed,
                               reload_settings=self.reload_settings)
+        journal.health = self.ctx.health
         self.ctx.health.set("exchange.stats", stats)
         self.ctx.health.set("exchange.budget", budget)
         self.ctx.health.set("mode", settings.exchange.mode)
@@ -138,10 +151,16 @@ class Bot:
         from telegram_bot.runtime import start_telegram
 
         self.telegram = start_telegram(self.ctx)
+        self.watchdog = ServiceWatchdog(SdNotifier.from_environment(), self._reconciled,
+                                        lambda: f"trading: mode {settings.exchange.mode}, profile {settings.profile}")
+        self.watchdog.check_timing(settings.supervision.heartbeat_interval_s, settings.supervision.heartbeat_timeout_s)
+        from service.metrics import start_metrics
+
+        self.metrics = start_metrics(self.ctx, getattr(settings.logging, "metrics_port", None))
         tick_s = 0.25 if conn.speed <= 60 else 0.1
         self._threads = [
             Ticker(directory, conn.clock, TICK_TARGETS, tick_s),
-            HeartbeatMonitor(self.ctx, self._on_hung),
+            HeartbeatMonitor(self.ctx, self._on_hung, self.watchdog.on_healthy),
             StatusReporter(self.ctx, settings.logging.status_interval_s),
         ]
         for thread in self._threads:
@@ -212,6 +231,10 @@ class Bot:
         self.exit_code = code
         threading.Thread(target=self.stop, name="shutdown", daemon=True).start()
 
+    def _reconciled(self) -> bool:
+        ref = self.ctx.directory.get(RISK) if self.ctx is not None else None
+        return ref is not None and bool(ref.proxy().status().get(timeout=2.0).reconciled)
+
     def _on_hung(self, name: str, supervisor: str) -> None:
         if self.ctx is None:
             return
@@ -229,6 +252,8 @@ class Bot:
             self._stopping = True
         started = time.monotonic()
         ctx = self.ctx
+        if self.watchdog is not None:
+            self.watchdog.stopping()
         try:
             if ctx is not None:
                 directory = ctx.directory
@@ -237,11 +262,15 @@ class Bot:
                 directory.tell(RISK, Shutdown(ts_init=now, reason="shutdown", flatten=flatten))
                 for thread in self._threads:
                     thread.stop()
+                if self.metrics is not None:
+                    self.metrics.stop()
                 if self.telegram is not None:
                     self.telegram.stop()
                 for name in (SCANNER, SYMBOLS, FEED):
                     _stop_actor(directory, name)
-                self._drain_orders(directory, started + deadline_s / 2)
+                if flatten:
+                    self._flatten(directory, ctx, started + deadline_s * 0.6)
+                self._drain_orders(directory, started + deadline_s * 0.75)
                 for name in (USER_STREAM, ORDER, RISK, NOTIFIER, EXCHANGE, ROOT):
                     _stop_actor(directory, name)
                 ctx.storage.close()
@@ -252,6 +281,21 @@ class Bot:
                 self.connection.simulator.stop()
             log.info("bot stopped in %.1fs (exit code %d)", time.monotonic() - started, self.exit_code)
             self._stopped.set()
+
+    def _flatten(self, directory: ActorDirectory, ctx: BotContext, until: float) -> None:
+        """``flatten_on_shutdown``: the emergency close, waited for until the book is empty."""
+        log.warning("shutdown: closing every position and order (flatten_on_shutdown)")
+        directory.tell(ORDER, EmergencyClose(ts_init=ctx.clock.now_ms(), requested_by="shutdown"))
+        ref = directory.get(ORDER)
+        while ref is not None and time.monotonic() < until:
+            try:
+                order = ref.proxy()
+                if not order.positions().get(timeout=1.0) and order.pending_requests().get(timeout=1.0) == 0:
+                    return
+            except (pykka.Timeout, pykka.ActorDeadError):
+                return
+            time.sleep(0.05)
+        log.error("shutdown: positions still open after the flatten deadline")
 
     def _drain_orders(self, directory: ActorDirectory, until: float) -> None:
         ref = directory.get(ORDER)
@@ -292,15 +336,32 @@ def _keys_or_simulator_defaults(settings: Settings) -> tuple[str, str]:
     return DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 
+def _with_retries(what: str, step: Any, attempts: int = 8, first_delay_s: float = 0.5) -> Any:
+    """Start-up talks to the exchange before anything else runs: a 429 burst or a restart of the
+    exchange must not end the bot, so retry with backoff (about half a minute in all) before giving up."""
+    delay = first_delay_s
+    for attempt in range(1, attempts + 1):
+        try:
+            return step()
+        except Exception as exc:  # any failure here is retried; the last one is reported
+            if attempt == attempts:
+                raise StartupError(f"{what} failed {attempts} times; last error: {exc}") from exc
+            log.warning("%s failed (%s); retrying in %.1fs", what, exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
+    raise AssertionError("unreachable")
+
+
 def _sync_server_clock(rest_root: str, clock: ServerClock) -> None:
     import json
     import urllib.request
 
-    started = time.monotonic()
-    try:
+    def read_time() -> tuple[int, int]:
+        started = time.monotonic()
         with urllib.request.urlopen(f"{rest_root}/fapi/v1/time", timeout=10) as response:
             server = int(json.loads(response.read())["serverTime"])
-    except Exception as exc:
-        raise StartupError(f"cannot read the exchange time from {rest_root}: {exc}") from exc
-    clock.sync(server, int((time.monotonic() - started) * 1000))
+        return server, int((time.monotonic() - started) * 1000)
+
+    server, round_trip = _with_retries(f"reading the exchange time from {rest_root}", read_time)
+    clock.sync(server, round_trip)
 

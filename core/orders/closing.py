@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.orders.effects import FillRecord
 from core.orders.position import ZERO, ChildOrder, Fill, ManagedPosition, dec
-from messages.exchange import AccountState, CancelOrder, ExchangeReply, FetchAccountState, PlaceOrder
+from messages.exchange import AccountState, CancelOrder, ExchangeReply, FetchAccountState, PlaceOrder, TradeFill
 from messages.orders import ClosePosition, ExitReason, PositionClosed
 
 if TYPE_CHECKING:
@@ -23,6 +23,28 @@ if TYPE_CHECKING:
     from core.precision import SymbolRules
 
 Output = Any  # ExchangeRequest | OrderRecord | FillRecord | an event message
+FILL_WINDOW_MS = 10 * 60_000
+
+
+def _own_fills(position: ManagedPosition, fills: list[TradeFill]) -> list[TradeFill]:
+    """The exchange fills that made up this position, and no other.
+
+    In one-way mode a position starts and ends flat, so walking the symbol's fills back from the last
+    one, the running amount returns to zero exactly at this position's first entry fill: everything
+    before belongs to an earlier position. Works whatever the clocks say.
+    """
+    ordered = sorted(fills, key=lambda f: (f.ts, int(f.trade_id) if f.trade_id.isdigit() else 0, f.trade_id))
+    net = ZERO
+    own: list[TradeFill] = []
+    for fill in reversed(ordered):
+        own.append(fill)
+        net += dec(fill.quantity) if fill.side == position.exit_side else -dec(fill.quantity)
+        if net == 0 and fill.side == position.entry_side:
+            break
+    else:
+        # Never flat again inside the window: keep the fills from the entry time on (the best guess).
+        return [f for f in ordered if f.ts >= position.entry_time - FILL_WINDOW_MS // 10]
+    return list(reversed(own))
 
 
 class ClosingMixin:
@@ -83,7 +105,9 @@ class ClosingMixin:
     def _fetch_account(self, position: ManagedPosition) -> FetchAccountState:
         request_id = self._request_id(position.symbol, "", "account")
         position.pending_requests.add(request_id)
-        since = max(position.entry_time - 1000, 0)
+        # A generous window: the bot's clock and the exchange's may differ by seconds (and the entry time
+        # of a rebuilt position is the database's); the position's own fills are picked out exactly below.
+        since = max(position.entry_time - FILL_WINDOW_MS, 0)
         return FetchAccountState(request_id=request_id, ts_init=self.clock.now_ms(),
                                  correlation_id=position.correlation_id, symbols=(position.symbol,),
                                  fills_since_ms=since)
@@ -114,9 +138,7 @@ class ClosingMixin:
 
     def _finalize(self, position: ManagedPosition, state: AccountState) -> list[Output]:
         outputs: list[Output] = []
-        for fill in state.fills:
-            if fill.symbol != position.symbol or fill.ts < position.entry_time - 1000:
-                continue
+        for fill in _own_fills(position, [f for f in state.fills if f.symbol == position.symbol]):
             record = Fill(trade_id=fill.trade_id, order_id=fill.order_id, side=fill.side, price=dec(fill.price),
                           quantity=dec(fill.quantity), commission=dec(fill.commission),
                           realized_pnl=dec(fill.realized_pnl), ts=fill.ts)
