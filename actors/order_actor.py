@@ -214,6 +214,9 @@ class OrderActor(BotActor):
                     filled_qty=output.filled, avg_price=output.average_price or None,
                     reject_code=output.reject_code or None, reject_reason=output.reject_reason or None)
             elif isinstance(output, FillRecord):
+                log.info("[%s] fill %s %s %s @ %s (fee %s %s, realized %s)", output.correlation_id, output.symbol,
+                         output.side, output.quantity, output.price, output.commission,
+                         output.commission_asset or "USDC", output.realized_pnl)
                 storage.record_fill(
                     exchange_trade_id=output.trade_id, symbol=output.symbol, side=output.side, price=output.price,
                     qty=output.quantity, fee=output.commission, fee_asset=output.commission_asset or "USDC",
