@@ -19,7 +19,7 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 	touch $(STAMP)
 
 $(TEST_STAMP): $(PY) setup.cfg pyproject.toml
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,metrics]'
 	touch $(STAMP) $(TEST_STAMP)
 
 venv: $(STAMP)

@@ -87,6 +87,7 @@ class RootSupervisor(BotActor):
             return
         self.restarts[failure.name] = self.restarts.get(failure.name, 0) + 1
         self.ctx.health.increment("root.restarts")
+        self.ctx.health.increment(f"restarts.{failure.name}")  # per actor, for the metrics exporter
         log.warning("%s failed (%s): restart %d in %d ms", failure.name, failure.error, decision.attempt,
                     decision.delay_ms)
         if failure.name != NOTIFIER:

@@ -117,6 +117,7 @@ class SymbolSupervisor(BotActor):
             return
         self.restarts += 1
         self.ctx.health.increment("symbols.restarts")
+        self.ctx.health.increment(f"restarts.{failure.name}")  # per actor, for the metrics exporter
         log.warning("%s failed (%s): restart %d in %d ms", symbol, failure.error, decision.attempt, decision.delay_ms)
         self.send(NOTIFIER, failure)
         self.ctx.storage.record_event("actor_restart", f"{failure.name}: {failure.error}", level="warning",

@@ -251,9 +251,18 @@ class LoggingSettings(Section):
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     file: Path | None = Field(None, description="Default: <storage.data_dir>/bot.log; empty string: no file")
+    file_enabled: bool = Field(True, description="False (or file set to an empty string): console only")
+    metrics_port: int | None = Field(None, ge=1, le=65535, description="Prometheus metrics on 127.0.0.1")
     max_bytes: int = Field(10_000_000, ge=10_000)
     backups: int = Field(5, ge=0, le=100)
     status_interval_s: float = Field(60.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_file_means_none(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("file") == "":
+            data = {**data, "file": None, "file_enabled": False}
+        return data
 
 
 class SupervisionSettings(Section):

@@ -35,6 +35,29 @@ def _get(data: Mapping[str, Any], key: str, where: str) -> Any:
     return data[key]
 
 
+def _object(data: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    """A nested object (``k``, ``o``, ``a``): anything else is a malformed payload, not a crash."""
+    value = _get(data, key, where)
+    if not isinstance(value, Mapping):
+        raise PayloadError(f"{where}: field {key!r} must be an object, got {type(value).__name__}")
+    return value
+
+
+def _items(data: Mapping[str, Any], key: str, where: str) -> list[Mapping[str, Any]]:
+    """A list of objects (``B``, ``P``, ``assets``); absent or null is an empty list."""
+    value = data.get(key) if isinstance(data, Mapping) else None
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
+        raise PayloadError(f"{where}: field {key!r} must be a list of objects, got {_short(value)}")
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def num(data: Mapping[str, Any], key: str, where: str, default: float | None = None) -> float:
     """A finite number from a field that Binance sends as a string or a number."""
     if default is not None and (not isinstance(data, Mapping) or data.get(key) in (None, "")):
@@ -44,7 +67,7 @@ def num(data: Mapping[str, Any], key: str, where: str, default: float | None = N
         raise PayloadError(f"{where}: field {key!r} must be a number, got {raw!r}")
     try:
         value = float(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise PayloadError(f"{where}: field {key!r} must be a number, got {raw!r}") from None
     if not math.isfinite(value):
         raise PayloadError(f"{where}: field {key!r} must be finite, got {raw!r}")
@@ -57,7 +80,7 @@ def integer(data: Mapping[str, Any], key: str, where: str, default: int | None =
     raw = _get(data, key, where)
     try:
         return int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise PayloadError(f"{where}: field {key!r} must be an integer, got {raw!r}") from None
 
 
@@ -99,7 +122,7 @@ def parse_kline(payload: Mapping[str, Any]) -> tuple[str, str, Candle, bool, int
     """A kline event → (symbol, interval, candle, closed, event time). Prices must be positive and
     ordered (low ≤ open, close ≤ high): a frame that breaks that is refused, never traded on."""
     where = "kline event"
-    k = _get(payload, "k", where)
+    k = _object(payload, "k", where)
     symbol = symbol_of(k, "s", where)
     interval = text(k, "i", where)
     if interval not in INTERVAL_MS:
@@ -133,7 +156,7 @@ def parse_rest_kline(row: Any, interval: str) -> Candle:
     try:
         open_time = int(row[0])
         o, h, low, c, v = (float(x) for x in row[1:6])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise PayloadError(f"{where}: non-numeric value in {row!r}") from None
     if not all(math.isfinite(x) for x in (o, h, low, c, v)):
         raise PayloadError(f"{where}: non-finite value in {row!r}")
@@ -162,7 +185,7 @@ def parse_user_event(payload: Mapping[str, Any]) -> OrderUpdate | AlgoUpdate | A
 
 def parse_order_trade_update(payload: Mapping[str, Any]) -> OrderUpdate:
     where = "ORDER_TRADE_UPDATE"
-    o = _get(payload, "o", where)
+    o = _object(payload, "o", where)
     ts = integer(payload, "E", where)
     return OrderUpdate(
         ts_event=integer(o, "T", where, default=integer(payload, "T", where, default=ts)), ts_init=ts,
@@ -185,7 +208,7 @@ def _trade_id(o: Mapping[str, Any], where: str) -> str:
 
 def parse_algo_update(payload: Mapping[str, Any]) -> AlgoUpdate:
     where = "ALGO_UPDATE"
-    o = _get(payload, "o", where)
+    o = _object(payload, "o", where)
     ts = integer(payload, "E", where)
     return AlgoUpdate(
         ts_event=integer(payload, "T", where, default=ts), ts_init=ts, symbol=symbol_of(o, "s", where),
@@ -197,14 +220,14 @@ def parse_algo_update(payload: Mapping[str, Any]) -> AlgoUpdate:
 
 def parse_account_update(payload: Mapping[str, Any]) -> AccountUpdate:
     where = "ACCOUNT_UPDATE"
-    a = _get(payload, "a", where)
+    a = _object(payload, "a", where)
     ts = integer(payload, "E", where)
     balances = tuple(
         BalanceChange(asset=text(b, "a", where), wallet_balance=num(b, "wb", where),
                       cross_wallet_balance=num(b, "cw", where, 0.0), balance_change=num(b, "bc", where, 0.0))
-        for b in a.get("B", []) or [])
+        for b in _items(a, "B", where))
     positions = []
-    for p in a.get("P", []) or []:
+    for p in _items(a, "P", where):
         if text(p, "ps", where, "BOTH") != "BOTH":
             continue  # hedge-mode legs: the bot runs one-way mode only
         try:
@@ -260,7 +283,9 @@ def parse_position(raw: Mapping[str, Any]) -> PositionSnapshot:
 def parse_balance(account: Mapping[str, Any], asset: str = "USDC") -> BalanceSnapshot | None:
     """The ``asset`` entry of ``/fapi/v3/account`` (or ``/fapi/v2/account``)."""
     where = "account"
-    for entry in account.get("assets", []) or []:
+    if not isinstance(account, Mapping):
+        raise PayloadError(f"{where}: expected an object, got {type(account).__name__}")
+    for entry in _items(account, "assets", where):
         if entry.get("asset") != asset:
             continue
         wallet = num(entry, "walletBalance", where)

@@ -26,7 +26,7 @@ class WeightBudget:
         self._lock = threading.Lock()
         self._window = -1
         self._used = 0
-        self._blocked_until_ms = 0
+        self._blocked_until_mono = 0.0  # Retry-After is in real seconds, whatever the budget's clock
         self.rejections = 0
 
     @property
@@ -46,8 +46,9 @@ class WeightBudget:
         with self._lock:
             now = self._now_ms()
             self._roll(now)
-            if now < self._blocked_until_ms:
-                return (self._blocked_until_ms - now) / 1000
+            blocked = self._blocked_until_mono - time.monotonic()
+            if blocked > 0:
+                return blocked
             if self._used + weight <= self.limit or self._used == 0:
                 return 0.0
             return (MINUTE_MS - now % MINUTE_MS) / 1000 + 0.01
@@ -59,7 +60,8 @@ class WeightBudget:
             with self._lock:
                 now = self._now_ms()
                 self._roll(now)
-                if now >= self._blocked_until_ms and (self._used + weight <= self.limit or self._used == 0):
+                free = time.monotonic() >= self._blocked_until_mono
+                if free and (self._used + weight <= self.limit or self._used == 0):
                     self._used += weight
                     return True
             wait = self.wait_time_s(weight)
@@ -80,9 +82,8 @@ class WeightBudget:
         """After a 429/418: no request leaves before ``seconds`` have passed."""
         with self._lock:
             self.rejections += 1
-            until = self._now_ms() + int(seconds * 1000)
-            self._blocked_until_ms = max(self._blocked_until_ms, until)
+            self._blocked_until_mono = max(self._blocked_until_mono, time.monotonic() + seconds)
 
     def blocked_for_s(self) -> float:
         with self._lock:
-            return max(0.0, (self._blocked_until_ms - self._now_ms()) / 1000)
+            return max(0.0, self._blocked_until_mono - time.monotonic())

@@ -45,6 +45,18 @@ class FullDiskSafeHandler(logging.handlers.RotatingFileHandler):
             self.failed = True
             sys.stderr.write(f"log file {self.baseFilename} cannot be written; continuing without it\n")
 
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:  # buffered lines that cannot reach a full disk are lost, not fatal
+            self.handleError(None)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:  # closing flushes too; the stream is gone either way
+            self.handleError(None)  # type: ignore[arg-type]
+
 
 def setup_logging(level: str, log_file: Path | None, secrets: Iterable[str], max_bytes: int = 10_000_000,
                   backups: int = 5, console: bool = True) -> list[logging.Handler]:

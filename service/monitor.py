@@ -58,18 +58,20 @@ class Ticker(_Loop):
 class HeartbeatMonitor(_Loop):
     """Asks every actor to answer ``ping`` within the timeout; a silent one is reported as hung."""
 
-    def __init__(self, ctx: BotContext, on_hung: Callable[[str, str], None]) -> None:
+    def __init__(self, ctx: BotContext, on_hung: Callable[[str, str], None],
+                 on_healthy: Callable[[], None] | None = None) -> None:
         super().__init__("heartbeat", ctx.settings.supervision.heartbeat_interval_s)
         self.ctx = ctx
         self.on_hung = on_hung
+        # Called after a round in which every actor, the RootSupervisor included, answered: feeds the
+        # systemd watchdog, so a hung tree stops the pings and the service manager restarts the process.
+        self.on_healthy = on_healthy
         self.timeout_s = ctx.settings.supervision.heartbeat_timeout_s
         self._proxies: dict[str, tuple[Any, Any]] = {}
 
     def step(self) -> None:
         pending = []
         for name in self.ctx.directory.names():
-            if name == ROOT:
-                continue
             ref = self.ctx.directory.get(name)
             if ref is None:
                 continue
@@ -78,16 +80,24 @@ class HeartbeatMonitor(_Loop):
             except pykka.ActorDeadError:
                 continue
         deadline = time.monotonic() + self.timeout_s
+        healthy = bool(pending)
         for name, future in pending:
             try:
                 future.get(timeout=max(0.01, deadline - time.monotonic()))
             except pykka.Timeout:
+                healthy = False
+                if name == ROOT:  # nobody above it to restart it: only the service manager can
+                    log.error("the root supervisor did not answer its heartbeat within %.1fs", self.timeout_s)
+                    self.ctx.health.increment("heartbeat.missed")
+                    continue
                 supervisor = SYMBOLS if name.startswith("symbol:") else ROOT
                 log.error("actor %s did not answer its heartbeat within %.1fs", name, self.timeout_s)
                 self.ctx.health.increment("heartbeat.missed")
                 self.on_hung(name, supervisor)
             except pykka.ActorDeadError:
                 continue
+        if healthy and self.on_healthy is not None and not self._halt.is_set():
+            self.on_healthy()
 
 
 class StatusReporter(_Loop):
