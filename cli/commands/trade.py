@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from service.logging_setup import setup_logging
 
     log_file = settings.logging.file if settings.logging.file is not None else settings.storage.data_dir / "bot.log"
-    setup_logging(settings.logging.level, log_file if str(log_file) else None, settings.secrets.secret_values(),
-                  settings.logging.max_bytes, settings.logging.backups)
+    setup_logging(settings.logging.level, log_file if settings.logging.file_enabled else None,
+                  settings.secrets.secret_values(), settings.logging.max_bytes, settings.logging.backups)
     import logging
 
     for warning in loaded.warnings:
