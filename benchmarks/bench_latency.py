@@ -63,7 +63,7 @@ def start_simulator(symbols: list[str], speed: float) -> tuple[subprocess.Popen,
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
 
 
 def run(count: int, seconds: float, speed: float) -> dict[str, Any]:
