@@ -26,8 +26,9 @@ from config.sections import OrderSettings, RiskSettings
 from core.clock import Clock
 from core.ids import make_client_order_id
 from core.orders.closing import ClosingMixin, Output
+from core.orders.codes import IMMEDIATE_TRIGGER, MAX_STOP_ATTEMPTS, REDUCE_ONLY_REJECTED, UNKNOWN_ORDER_CODES
 from core.orders.effects import FillRecord, OrderRecord, TradeStarted
-from core.orders.planning import Bracket, SizingRefusal, break_even_price, plan_protection, size_entry
+from core.orders.planning import Bracket, SizingRefusal, break_even_price, size_entry
 from core.orders.position import (
     LIQUIDATION_PREFIXES,
     TERMINAL_ORDER_STATUSES,
@@ -37,6 +38,7 @@ from core.orders.position import (
     ManagedPosition,
     dec,
 )
+from core.orders.protection import ProtectionMixin
 from core.precision import SymbolRules
 from messages.control import EmergencyClose, Tick
 from messages.exchange import (
@@ -44,7 +46,6 @@ from messages.exchange import (
     CancelOrder,
     ExchangeReply,
     OrderSnapshot,
-    PlaceAlgoOrder,
     PlaceOrder,
     QueryOrder,
 )
@@ -57,18 +58,12 @@ from messages.orders import (
     OrderRejected,
     OrderUpdate,
     PositionClosed,
-    PositionOpened,
     PositionReduced,
 )
 from messages.risk import EntryApproved
 
-IMMEDIATE_TRIGGER = -2021
-REDUCE_ONLY_REJECTED = -2022
-UNKNOWN_ORDER_CODES = (-2011, -2013)
-MAX_STOP_ATTEMPTS = 3
 
-
-class OrderCore(ClosingMixin):
+class OrderCore(ProtectionMixin, ClosingMixin):
     """Positions by symbol (one position per symbol) and the requests in flight for them."""
 
     def __init__(
@@ -384,93 +379,6 @@ class OrderCore(ClosingMixin):
             if (change.amount == 0 and position.state in ("protecting", "open", "closing")
                     and position.entry_quantity > 0):
                 outputs += self._begin_finalize(position)
-        return outputs
-
-    # ----------------------------------------------------------------- protection
-    def _protection(self, position: ManagedPosition):  # type: ignore[no-untyped-def]
-        return plan_protection(
-            rules=self.rules(position.symbol), side=position.side, fill_price=float(position.entry_price),
-            filled_quantity=position.remaining, reference_price=position.reference_price,
-            suggested_stop=position.suggested_stop, suggested_take_profits=position.suggested_take_profits,
-            split=self.orders.take_profit_split[: len(position.suggested_take_profits)],
-        )
-
-    def _place_stop(self, position: ManagedPosition, stop_price: Decimal, break_even: bool) -> list[Output]:
-        rules = self.rules(position.symbol)
-        stop = ChildOrder(kind="stop", client_id=self._client_id(position.symbol, "stop"), is_algo=True,
-                          side=position.exit_side, order_type="STOP_MARKET", quantity=None,
-                          trigger_price=stop_price, break_even=break_even)
-        position.stop = stop
-        request = PlaceAlgoOrder(
-            request_id=self._request_id(position.symbol, stop.client_id, "stop"), ts_init=self.clock.now_ms(),
-            correlation_id=position.correlation_id, symbol=position.symbol, client_order_id=stop.client_id,
-            side=stop.side, order_type="STOP_MARKET", trigger_price=rules.format_price(stop_price),
-            close_position=True, working_type=self.orders.working_type)
-        return [self._record(position, stop, "intent"), request]
-
-    def _on_stop_live(self, position: ManagedPosition) -> list[Output]:
-        position.protect_deadline = None
-        if position.state != "protecting":
-            return []
-        position.state = "open"
-        now = self.clock.now_ms()
-        stop_price = float(position.stop.trigger_price or ZERO) if position.stop else 0.0
-        tp_prices = tuple(float(p) for _, p, _ in self._protection(position).take_profits)
-        outputs: list[Output] = [PositionOpened(
-            ts_event=position.entry_time, ts_init=now, correlation_id=position.correlation_id, symbol=position.symbol,
-            side=position.side, quantity=float(position.entry_quantity), entry_price=float(position.entry_price),
-            stop_price=stop_price, take_profit_prices=tp_prices, leverage=position.leverage, origin=position.origin)]
-        entry = position.entry
-        if entry is None or entry.status in ("filled", "canceled"):
-            outputs += self._place_take_profits(position)
-        return outputs
-
-    def _place_take_profits(self, position: ManagedPosition) -> list[Output]:
-        if position.take_profits or position.remaining <= 0:
-            return []
-        rules = self.rules(position.symbol)
-        outputs: list[Output] = []
-        for step, price, quantity in self._protection(position).take_profits:
-            client_id = self._client_id(position.symbol, "take_profit", step)
-            as_limit = self.orders.take_profit_order == "limit"
-            child = ChildOrder(kind="take_profit", client_id=client_id, is_algo=not as_limit, side=position.exit_side,
-                               order_type="LIMIT" if as_limit else "TAKE_PROFIT_MARKET", quantity=quantity,
-                               price=price if as_limit else None, trigger_price=None if as_limit else price, step=step)
-            position.take_profits[step] = child
-            request_id = self._request_id(position.symbol, client_id, "tp")
-            common = {"request_id": request_id, "ts_init": self.clock.now_ms(),
-                      "correlation_id": position.correlation_id, "symbol": position.symbol,
-                      "client_order_id": client_id, "side": child.side, "quantity": rules.format_qty(quantity),
-                      "reduce_only": True}
-            request = (PlaceOrder(order_type="LIMIT", price=rules.format_price(price), time_in_force="GTC", **common)
-                       if as_limit else
-                       PlaceAlgoOrder(order_type="TAKE_PROFIT_MARKET", trigger_price=rules.format_price(price),
-                                      working_type=self.orders.working_type, **common))
-            outputs += [self._record(position, child, "intent"), request]
-        return outputs
-
-    def _move_stop_to_break_even(self, position: ManagedPosition) -> list[Output]:
-        """Cancel the stop, then place one at break-even (Binance allows one closePosition stop per side)."""
-        stop = position.stop
-        if stop is None or position.moving_stop:
-            return []
-        position.moving_stop = True
-        position.moved_to_break_even = True
-        position.protect_deadline = self._deadline(self.orders.stop_place_timeout_s)
-        return [self._cancel(position, stop)]
-
-    def _on_cancel_reply(self, position: ManagedPosition, child: ChildOrder, reply: ExchangeReply) -> list[Output]:
-        gone = reply.outcome == "ok" or (reply.outcome == "rejected" and reply.code in UNKNOWN_ORDER_CODES)
-        if gone and child.status != "triggered":
-            child.status = "canceled"
-        outputs: list[Output] = [self._record(position, child, child.status)]
-        if child is position.stop and position.moving_stop and position.state in ("protecting", "open"):
-            position.moving_stop = False
-            if child.status == "triggered":
-                return outputs  # the stop fired while we moved it: the position is closing anyway
-            price = break_even_price(self.rules(position.symbol), position.side, float(position.entry_price),
-                                     self.orders.break_even_offset_pct)
-            outputs += self._place_stop(position, price, break_even=True)
         return outputs
 
     # ----------------------------------------------------------------- timers
