@@ -69,6 +69,11 @@ def _start_bot(sim: Any, fake: Any, workdir: Path, speed: float, extra_env: dict
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT__", "BINANCE_", "TELEGRAM_"))}
     env.update({
         "BOT__STORAGE__DATA_DIR": str(workdir / "var"), "BOT__LOGGING__STATUS_INTERVAL_S": "30",
+        # the soak exercises the machinery under faults: a strategy that trades often, whatever the profile
+        "BOT__STRATEGY__TRIGGERS": "ema_cross,macd_cross,rsi_reversal",
+        "BOT__STRATEGY__CONFIRMATIONS": "trend,rsi_zone,macd_momentum,volume",
+        "BOT__STRATEGY__MIN_CONFIRMATIONS": "1", "BOT__STRATEGY__VOLUME_FACTOR": "1.2",
+        "BOT__ORDERS__MAX_HOLD_MIN": "10", "BOT__RISK__MAX_CONCURRENT_POSITIONS": "3",
         "BOT__SYMBOLS__MAX_SYMBOLS": "16", "BOT__SYMBOLS__MIN_QUOTE_VOLUME_24H": "0",
         "BOT__SYMBOLS__ATR_PCT_MIN": "0", "BOT__SYMBOLS__ATR_PCT_MAX": "100",
         "BOT__EXCHANGE__REQUEST_TIMEOUT_S": "2", "BOT__EXCHANGE__STALE_AFTER_S": "4",

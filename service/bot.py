@@ -177,6 +177,9 @@ class Bot:
         settings = self.settings
         ex = settings.exchange
         secrets = settings.secrets
+        if ex.mode == "paper" and not self.exchange_url:
+            # exchange.rest_url names the *data source* here; the bot trades on the embedded paper exchange.
+            return self._start_paper_simulator()
         if self.exchange_url or ex.rest_url:
             rest = self.exchange_url or ex.rest_url
             endpoints = endpoints_for(ex.mode, rest, self.ws_url or ex.ws_url, ex.ws_legacy_paths)
@@ -189,9 +192,6 @@ class Bot:
             return Connection(endpoints, key, secret, clock, speed=speed)
         if ex.mode == "demo":
             return self._start_embedded_simulator()
-        if ex.mode == "paper":
-            raise StartupError("paper mode needs Binance's public market data, which this build cannot reach here; "
-                               "use demo mode (no keys) or --exchange-url to a simulator")
         if not secrets.has_binance_keys:
             raise StartupError(f"{ex.mode} mode needs BINANCE_API_KEY and BINANCE_API_SECRET")
         endpoints = endpoints_for(ex.mode, None, ex.ws_url, ex.ws_legacy_paths)
@@ -200,6 +200,15 @@ class Bot:
         assert secrets.binance_api_key is not None and secrets.binance_api_secret is not None
         return Connection(endpoints, secrets.binance_api_key.get_secret_value(),
                           secrets.binance_api_secret.get_secret_value(), clock, demo_trading=ex.mode == "testnet")
+
+    def _start_paper_simulator(self) -> Connection:
+        """Paper mode: the simulator fed live from the source exchange's public data (see docs/paper.md)."""
+        from service.paper import start_paper_simulator
+
+        handle = start_paper_simulator(self.settings, self.settings.exchange.rest_url,
+                                       overrides=self.simulator_overrides)
+        return Connection(Endpoints(handle.rest_url, handle.ws_url), handle.api_key, handle.api_secret, handle.clock,
+                          speed=handle.clock.speed, simulator=handle)
 
     def _start_embedded_simulator(self) -> Connection:
         import simulator

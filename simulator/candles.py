@@ -2,8 +2,8 @@
 
 A :class:`CandleSeries` is the only thing the engine knows about the market: open times (int64 ms) and
 float64 o/h/l/c/v, plus an optional funding schedule. Sources fill it from files (:mod:`.loader`), the
-seeded generator (:mod:`.synthetic`) or, later, a live feed that pushes closed candles through
-:meth:`CandleSeries.append` (the "paper" mode: the engine never looks past the last candle it was given).
+seeded generator (:mod:`.synthetic`) or the live feed of paper mode (:mod:`.live`), which pushes final
+candles through :meth:`CandleSeries.append` while its clock keeps the engine behind the last of them.
 """
 
 from __future__ import annotations

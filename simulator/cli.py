@@ -19,6 +19,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = data.add_mutually_exclusive_group()
     source.add_argument("--data", metavar="DIR", help="folder of 1m kline files (<BASE>USDT-1m*.csv[.gz|.zip])")
     source.add_argument("--synthetic", action="store_true", help="seeded synthetic market (the default without --data)")
+    source.add_argument(
+        "--live",
+        metavar="URL",
+        help="paper exchange: candles fed live from this Binance USDⓈ-M REST root (e.g. https://fapi.binance.com)",
+    )
+    data.add_argument(
+        "--live-delay-s", type=float, default=90.0, help="--live: seconds the clock runs behind the source (>= 62)"
+    )
+    data.add_argument("--live-poll-s", type=float, default=2.0, help="--live: seconds between polls of the source")
     data.add_argument("--symbols", help="comma-separated bases or symbols to serve (default: all found)")
     data.add_argument("--map", metavar="SRC=DST,...", help="explicit symbol map, e.g. BTCUSDT=BTCUSDC")
     data.add_argument(
@@ -99,6 +108,9 @@ def config_from_args(args: argparse.Namespace) -> SimulatorConfig:
         rate_limits=not args.no_rate_limits,
         listen_key_ttl_ms=int(args.listen_key_ttl_s * 1000),
         faults=faults,
+        live_source_url=args.live,
+        live_delay_s=args.live_delay_s,
+        live_poll_s=args.live_poll_s,
     )
 
 
@@ -110,7 +122,12 @@ def banner(server: object) -> str:
     config = server.config
     host = f"{config.host}:{server.port}"
     start = datetime.fromtimestamp(server.start_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
-    source = f"replay of {config.data_dir}" if config.data_dir else f"synthetic market, seed {config.seed}"
+    if config.live_source_url:
+        source = f"paper exchange fed live from {config.live_source_url}, {config.live_delay_s:g}s behind it"
+    elif config.data_dir:
+        source = f"replay of {config.data_dir}"
+    else:
+        source = f"synthetic market, seed {config.seed}"
     clock = (
         "stepped (POST /__sim__/advance)"
         if server.clock.stepped
@@ -131,11 +148,12 @@ def banner(server: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from simulator.live import SourceError
     from simulator.server.app import SimulatorServer
 
     try:
         server = SimulatorServer(config_from_args(args))
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, SourceError) as exc:
         print(f"simulator: {exc}")
         return 2
 

@@ -23,6 +23,14 @@ class SimulatorConfig:
     Data: ``data_dir`` (kline files), else ``series`` (already loaded), else the seeded synthetic generator.
     Time: ``stepped`` (advanced by the caller) or ``speed`` simulated seconds per real second (1 = real time).
     ``start`` defaults to the first data time + 1000 minutes (warm-up for 1000 closed candles).
+
+    Paper mode (README "Paper mode"): ``live_source_url`` (a Binance USDⓈ-M REST root, or another
+    simulator) replaces the data sources; ``symbols`` are then the symbols to feed (all the source's
+    trading USDC perpetuals when empty) and ``speed`` is the source's speed (1 for Binance). The clock
+    runs ``live_delay_s`` (seconds of the source's time) behind the source and halts rather than pass
+    the last final candle; the source is polled every ``live_poll_s`` real seconds; ``live_history``
+    candles are closed at the first instant; ``live_weight_budget`` is the share of the source's
+    6000/min request weight the feed may use.
     """
 
     data_dir: str | Path | None = None
@@ -50,6 +58,11 @@ class SimulatorConfig:
     kline_interval_ms: int = 250
     max_frames_per_second: float = 20.0
     faults: Faults = field(default_factory=Faults)
+    live_source_url: str | None = None
+    live_delay_s: float = 90.0
+    live_poll_s: float = 2.0
+    live_history: int = 1440  # a day: >= the bot's 1000-candle warm-up, and ticker/24hr volumes are complete
+    live_weight_budget: int = 1200
 
 
 def parse_time(value: int | str | datetime | None) -> int | None:

@@ -1,5 +1,6 @@
 """The simulator process: one engine, one clock, REST + WebSocket on one aiohttp port, in its own thread
-with its own asyncio loop. Everything touching the engine runs on that loop (single-threaded engine)."""
+with its own asyncio loop. Everything touching the engine runs on that loop (single-threaded engine);
+in paper mode the live feed's task appends candles on that loop too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
 from aiohttp import web
@@ -27,6 +28,9 @@ from simulator.server.limits import LimitError, RateLimiter
 from simulator.server.listen_keys import ListenKeys
 from simulator.server.rest import NONE, SIGNED, Ctx, build_routes
 from simulator.server.ws import WsHub
+
+if TYPE_CHECKING:
+    from simulator.live import LiveFeed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,8 +65,18 @@ class SimulatorServer:
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
-        self.series, self.skipped, self.start_ms = load_series(config)
-        self.clock = VirtualClock(self.start_ms, config.speed, config.stepped)
+        self.live: LiveFeed | None = None
+        self.clock: VirtualClock
+        if config.live_source_url:
+            from simulator.live import open_live_feed
+
+            self.live = open_live_feed(config)
+            self.series, self.skipped = self.live.series, dict(self.live.skipped)
+            self.clock = self.live.clock
+            self.start_ms = self.clock.now_ms()
+        else:
+            self.series, self.skipped, self.start_ms = load_series(config)
+            self.clock = VirtualClock(self.start_ms, config.speed, config.stepped)
         self.engine = Engine(
             self.series,
             EngineConfig(
@@ -263,10 +277,14 @@ class SimulatorServer:
         self.port = sockets[0].getsockname()[1] if sockets else self.config.port
         if not self.clock.stepped:
             self._driver = asyncio.get_running_loop().create_task(self._drive())
+        if self.live is not None:
+            self.live.start()
 
     async def _stop(self) -> None:
         if self._driver is not None:
             self._driver.cancel()
+        if self.live is not None:
+            await self.live.stop()
         await self.hub.close_all()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -36,7 +36,8 @@ def server_state(server: SimulatorServer) -> dict[str, Any]:
         "symbols": sorted(server.series),
         "skipped": server.skipped,
         "data_end_ms": max(s.end_ms for s in server.series.values()),
-        "replay_finished": server.engine.now_ms >= max(s.end_ms for s in server.series.values()),
+        "replay_finished": server.live is None
+        and server.engine.now_ms >= max(s.end_ms for s in server.series.values()),
         "listen_keys": {
             k: {"expires_ms": v, "active": server.listen_keys.is_active(k, server.engine.now_ms)}
             for k, v in server.listen_keys.expiry.items()
@@ -46,6 +47,7 @@ def server_state(server: SimulatorServer) -> dict[str, Any]:
         "frames_sent": server.hub.frames_sent,
         "faults": server.faults.to_dict(),
         "rate_limits": vars(server.limiter.state).copy(),
+        "live": server.live.status() if server.live is not None else None,
     }
     return state
 

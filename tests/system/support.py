@@ -16,7 +16,14 @@ from service.bot import Bot
 from simulator.config import SimulatorConfig
 from tests.support import KLINES_DIR, eventually
 
+# The system tests exercise the machinery, not the tuned profile: a strategy that signals often.
+FREQUENT_SIGNALS: dict[str, Any] = {
+    "triggers": ["ema_cross", "macd_cross", "rsi_reversal"],
+    "confirmations": ["trend", "rsi_zone", "macd_momentum", "volume"],
+    "min_confirmations": 1, "volume_factor": 1.2, "atr_min_pct": 0.05, "atr_max_pct": 1.5,
+}
 FAST_SETTINGS: dict[str, Any] = {
+    "strategy": FREQUENT_SIGNALS,
     "exchange": {"stale_after_s": 3.0, "rest_poll_interval_s": 0.5},
     "supervision": {"heartbeat_interval_s": 1.0, "heartbeat_timeout_s": 5.0, "backoff_initial_s": 0.05},
     "logging": {"status_interval_s": 3600},

@@ -27,7 +27,8 @@ SIGNAL = 1060  # the candle that triggers the one entry
 START = SIGNAL - 3  # the replay starts three minutes before it (1057 candles of history for warm-up)
 STRATEGY_ENV = {
     "BOT__STRATEGY__TRIGGERS": "ema_cross", "BOT__STRATEGY__CONFIRMATIONS": "volume",
-    "BOT__STRATEGY__VOLUME_FACTOR": "3", "BOT__STRATEGY__ATR_MIN_PCT": "0.0", "BOT__STRATEGY__ATR_MAX_PCT": "50",
+    "BOT__STRATEGY__VOLUME_FACTOR": "3", "BOT__STRATEGY__MIN_CONFIRMATIONS": "1",
+    "BOT__STRATEGY__ATR_MIN_PCT": "0.0", "BOT__STRATEGY__ATR_MAX_PCT": "50",
     "BOT__SYMBOLS__WHITELIST": "SOL/USDC:USDC", "BOT__SYMBOLS__MIN_QUOTE_VOLUME_24H": "0",
     "BOT__SYMBOLS__ATR_PCT_MIN": "0", "BOT__SYMBOLS__ATR_PCT_MAX": "100",
     "BOT__ORDERS__MAX_HOLD_MIN": "600", "BOT__ORDERS__CLEANUP_INTERVAL_S": "1",
