@@ -19,11 +19,15 @@ class OrderDriver:
     """``OrderCore`` + ``Gateway`` + the engine's user-data events, pumped to quiescence."""
 
     def __init__(self, core: OrderCore, gateway: Gateway, engine: Any,
-                 on_output: Callable[[object], None] | None = None) -> None:
+                 on_output: Callable[[object], None] | None = None,
+                 on_event: Callable[[object], None] | None = None) -> None:
         self.core = core
         self.gateway = gateway
         self.engine = engine
         self.on_output = on_output
+        # Every parsed user-data event also goes here (live, the UserStream sends ACCOUNT_UPDATE to the
+        # RiskActor as well as to the OrderActor).
+        self.on_event = on_event
         self.outputs: list[object] = []
         self.malformed: list[str] = []
 
@@ -61,4 +65,6 @@ class OrderDriver:
                 continue
             if message is not None:
                 parsed.append(message)
+                if self.on_event is not None:
+                    self.on_event(message)
         return parsed

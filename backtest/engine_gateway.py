@@ -7,6 +7,7 @@ a backtest and a demo replay therefore take the same decisions on the same fills
 
 from __future__ import annotations
 
+import bisect
 from decimal import Decimal
 from typing import Any
 
@@ -31,10 +32,16 @@ from simulator.errors import BinanceError
 class EngineGateway(Gateway):
     """Direct calls into ``simulator.engine.Engine`` with Binance's parameter names."""
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: Any, margin_type: str | None = None) -> None:
+        """``margin_type`` ("isolated"/"cross"): set once per symbol before its first entry, as the live
+        ExchangeActor does; None leaves the engine's default (cross)."""
         super().__init__(now_ms=lambda: engine.now_ms, sleep=lambda _s: None)
         self.engine = engine
+        self.margin_type = margin_type
         self._leverage: dict[str, int] = {}
+        self._margin_set: set[str] = set()
+        self._indexed = 0
+        self._fills: dict[str, tuple[list[int], list[Any]]] = {}
 
     def _call(self, fn: Any, *args: Any, sent_order: bool = False) -> Any:
         try:
@@ -63,10 +70,29 @@ class EngineGateway(Gateway):
             self._call(self.engine.set_leverage, to_exchange_id(symbol), leverage)
             self._leverage[symbol] = leverage
 
+    def set_margin_type(self, symbol: str, margin_type: str) -> None:
+        try:
+            self._call(self.engine.set_margin_type, to_exchange_id(symbol),
+                       "ISOLATED" if margin_type == "isolated" else "CROSSED")
+        except GatewayError as exc:
+            if exc.failure.code != -4046:  # "No need to change margin type."
+                raise
+
+    def _ensure_symbol_setup(self, symbol: str, leverage: int) -> None:
+        """Margin type once per symbol, then the leverage when it changes; a refusal is left to the order
+        itself to fail, like ``ExchangeActor._ensure_symbol_setup``."""
+        try:
+            if self.margin_type is not None and symbol not in self._margin_set:
+                self.set_margin_type(symbol, self.margin_type)
+                self._margin_set.add(symbol)
+            self.set_leverage(symbol, leverage)
+        except GatewayError:
+            pass
+
     # --------------------------------------------------------------- orders
     def place_order(self, request: PlaceOrder) -> OrderSnapshot:
         if request.leverage is not None:
-            self.set_leverage(request.symbol, request.leverage)
+            self._ensure_symbol_setup(request.symbol, request.leverage)
         params: dict[str, object] = {"symbol": to_exchange_id(request.symbol), "side": request.side,
                                      "type": request.order_type, "quantity": request.quantity,
                                      "newClientOrderId": request.client_order_id, "newOrderRespType": "RESULT"}
@@ -116,21 +142,36 @@ class EngineGateway(Gateway):
 
     # --------------------------------------------------------------- account
     def account_state(self, symbols: tuple[str, ...], fills_since_ms: int | None) -> AccountState:
+        """What the live REST reads return (positionRisk v3, open orders, open algo orders, account v3,
+        userTrades), asked per symbol when symbols are given, as the live gateway does."""
         wanted = set(symbols)
-        positions = tuple(p for p in (parse_position(raw) for raw in self.engine.position_risk_v3())
+        ids = [to_exchange_id(s) for s in sorted(wanted)] or [None]
+        positions = tuple(p for i in ids for p in (parse_position(raw) for raw in self.engine.position_risk_v3(i))
                           if p.amount != 0 and (not wanted or p.symbol in wanted))
-        regular = tuple(o for o in (parse_order(raw) for raw in self.engine.open_orders())
-                        if not wanted or o.symbol in wanted)
-        algo = tuple(o for o in (parse_algo_order(raw) for raw in self.engine.open_algo_orders())
-                     if not wanted or o.symbol in wanted)
+        regular = tuple(parse_order(raw) for i in ids for raw in self.engine.open_orders(i))
+        algo = tuple(parse_algo_order(raw) for i in ids for raw in self.engine.open_algo_orders(i))
         fills = []
         if fills_since_ms is not None:
             for symbol in symbols:
-                params = {"symbol": to_exchange_id(symbol), "startTime": fills_since_ms, "limit": 1000}
-                fills += [parse_user_trade(raw) for raw in self._call(self.engine.user_trades, params)]
+                fills += [parse_user_trade(raw) for raw in self._user_trades(to_exchange_id(symbol), fills_since_ms)]
         return AccountState(ts=self.engine.now_ms, positions=positions, open_orders=regular,
                             open_algo_orders=algo, balance=parse_balance(self.engine.account_v3()),
                             fills=tuple(fills))
+
+    def _user_trades(self, symbol: str, since_ms: int) -> list[dict[str, object]]:
+        """``userTrades`` with ``startTime`` (7-day window, at most 1000), as ``Engine.user_trades`` answers
+        it, from an index kept per symbol: the engine's own filter scans every trade of the run, which
+        made settling a trade cost O(all trades) in a month-long backtest."""
+        trades = self.engine.trades
+        for trade in trades[self._indexed:]:
+            book = self._fills.setdefault(trade.spec.symbol, ([], []))
+            book[0].append(trade.time_ms)
+            book[1].append(trade)
+        self._indexed = len(trades)
+        times, rows = self._fills.get(symbol, ([], []))
+        lo = bisect.bisect_left(times, since_ms)
+        hi = bisect.bisect_right(times, since_ms + 7 * 86_400_000)
+        return [t.to_rest() for t in rows[lo:hi][:1000]]
 
     def fetch_candles(self, symbol: str, timeframe: str, since_ms: int | None, limit: int) -> list[Candle]:
         raise GatewayError(classify_code(-1100, "the backtest reads candles from its arrays"))

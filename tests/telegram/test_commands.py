@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from config.profiles import PROFILES
 from simulator.telegram import DEFAULT_TOKEN, FakeTelegram
 from telegram_bot.commands import COMMANDS
 from tests.support import eventually, require_shared_data
@@ -250,7 +251,8 @@ def test_aggression_switches_the_profile_at_run_time_and_persists_it(world: Worl
     reply = world.owner.command("/aggression conservative")
     assert "Profile switched to conservative" in reply
     assert world.runtime_file()["profile"] == "conservative"
-    assert risk_status(world.bot).max_concurrent_positions == 2  # the RiskActor applied the new settings
+    expected = PROFILES["conservative"]["risk"]["max_concurrent_positions"]
+    assert risk_status(world.bot).max_concurrent_positions == expected  # the RiskActor applied the new settings
     assert "Profile: conservative" in world.owner.command("/config")
     assert "Profile switched to balanced" in world.owner.command("/aggression BALANCED")
     assert world.runtime_file()["profile"] == "balanced"
