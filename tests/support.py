@@ -60,3 +60,14 @@ def require_shared_data(path: Path = KLINES_DIR) -> Path:
     if not path.exists():
         pytest.skip(f"needs the shared real-data folder {path} (present in CI, absent on a fresh clone)")
     return path
+
+
+# Subprocess bots in tests exercise the machinery, not the tuned profile: a strategy that signals often
+# (the tuned profiles trade about once a day, too rarely for a test to wait for).
+FREQUENT_SIGNAL_ENV = {
+    "BOT__STRATEGY__TRIGGERS": "ema_cross,macd_cross,rsi_reversal",
+    "BOT__STRATEGY__CONFIRMATIONS": "trend,rsi_zone,macd_momentum,volume",
+    "BOT__STRATEGY__MIN_CONFIRMATIONS": "1",
+    "BOT__STRATEGY__VOLUME_FACTOR": "1.2",
+    "BOT__STRATEGY__ATR_MIN_PCT": "0.05",
+}

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from service.logging_setup import setup_logging
-from tests.support import REPO_ROOT, eventually
+from tests.support import FREQUENT_SIGNAL_ENV, REPO_ROOT, eventually
 from tests.system.support import ask, running_bot, running_simulator, wait_ready
 
 FULL_DISK = Path("/dev/full")  # every write fails with ENOSPC, as on a full disk
@@ -27,7 +27,7 @@ FULL_DISK = Path("/dev/full")  # every write fails with ENOSPC, as on a full dis
 
 def _env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT__", "BINANCE_", "TELEGRAM_"))}
-    env.update({"BOT__STORAGE__DATA_DIR": str(tmp_path / "var"), **extra})
+    env.update({"BOT__STORAGE__DATA_DIR": str(tmp_path / "var"), **FREQUENT_SIGNAL_ENV, **extra})
     return env
 
 

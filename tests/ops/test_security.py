@@ -26,7 +26,7 @@ from service.bot import Bot
 from service.exchange_access import exchange_target, open_gateway
 from simulator.server.faults import Faults
 from tests.ops.test_sd_notify import NotifySocket
-from tests.support import REPO_ROOT, eventually, free_port
+from tests.support import FREQUENT_SIGNAL_ENV, REPO_ROOT, eventually, free_port
 from tests.system.support import running_simulator
 
 API_KEY = "LeakTestApiKey" + "7" * 50
@@ -45,7 +45,7 @@ def leaks(text: str | bytes) -> list[str]:
 
 def _environment(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT__", "BINANCE_", "TELEGRAM_"))}
-    env.update({"BOT__STORAGE__DATA_DIR": str(tmp_path / "var"), "BOT__EXCHANGE__MODE": "demo",
+    env.update({**FREQUENT_SIGNAL_ENV, "BOT__STORAGE__DATA_DIR": str(tmp_path / "var"), "BOT__EXCHANGE__MODE": "demo",
                 "BOT__LOGGING__LEVEL": "DEBUG", "BOT__LOGGING__STATUS_INTERVAL_S": "1",
                 "BOT__SUPERVISION__HEARTBEAT_INTERVAL_S": "0.5", "BOT__SUPERVISION__HEARTBEAT_TIMEOUT_S": "5",
                 # Telegram on, but its server is down: every failed call is a chance to print the token URL.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO_ROOT, eventually, require_shared_data
+from tests.support import FREQUENT_SIGNAL_ENV, REPO_ROOT, eventually, require_shared_data
 from tests.system.support import running_simulator
 
 pytestmark = pytest.mark.system
@@ -19,10 +19,7 @@ pytestmark = pytest.mark.system
 
 def bot_process(sim, tmp_path: Path, speed: float, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT__", "BINANCE_", "TELEGRAM_"))}
-    env.update({"BOT__STORAGE__DATA_DIR": str(tmp_path / "var"),
-                "BOT__STRATEGY__TRIGGERS": "ema_cross,macd_cross,rsi_reversal",
-                "BOT__STRATEGY__CONFIRMATIONS": "trend,rsi_zone,macd_momentum,volume",
-                "BOT__STRATEGY__MIN_CONFIRMATIONS": "1", "BOT__STRATEGY__VOLUME_FACTOR": "1.2",
+    env.update({"BOT__STORAGE__DATA_DIR": str(tmp_path / "var"), **FREQUENT_SIGNAL_ENV,
                 "BOT__EXCHANGE__STALE_AFTER_S": "3",
                 "BOT__LOGGING__STATUS_INTERVAL_S": "3600", **(extra_env or {})})
     log = (tmp_path / "bot-output.txt").open("a")  # a file, not a pipe: a full pipe would block the bot

@@ -122,7 +122,8 @@ def test_status_shows_mode_balance_positions_signals_feed_pause_and_reconciliati
         state = world.sim.state()
         assert "Status: entries ACTIVE" in reply and "Mode demo, profile balanced" in reply
         assert value(r"wallet (\S+),", reply) == f"{float(state['wallet_balance']):.2f}"
-        assert int(value(r"^Positions: (\d+) of 3", reply)) == len(open_positions(world.sim))
+        limit = PROFILES["balanced"]["risk"]["max_concurrent_positions"]
+        assert int(value(rf"^Positions: (\d+) of {limit}", reply)) == len(open_positions(world.sim))
         assert "Reconciliation: done" in reply
         for symbol in SYMBOLS:
             assert re.search(rf"{symbol[:-4]}/USDC:USDC: (WebSocket|REST fallback)", reply)
@@ -256,7 +257,7 @@ def test_aggression_switches_the_profile_at_run_time_and_persists_it(world: Worl
     assert "Profile: conservative" in world.owner.command("/config")
     assert "Profile switched to balanced" in world.owner.command("/aggression BALANCED")
     assert world.runtime_file()["profile"] == "balanced"
-    assert risk_status(world.bot).max_concurrent_positions == 3
+    assert risk_status(world.bot).max_concurrent_positions == PROFILES["balanced"]["risk"]["max_concurrent_positions"]
 
 
 def test_pause_and_resume_change_entries_and_are_persisted(world: World) -> None:
