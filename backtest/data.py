@@ -13,7 +13,6 @@ simulator would serve.
 from __future__ import annotations
 
 import gzip
-import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,10 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from simulator.candles import MINUTE_MS, CandleSeries
-from simulator.loader import normalise_symbol, parse_csv, target_symbol
+from simulator.loader import normalise_symbol, parse_csv, scan_folder, target_symbol
 
-_KLINE_NAME = re.compile(r"^(?P<symbol>[A-Z0-9]+)-1m(?:[-.].*)?$")
-_FUNDING_NAME = re.compile(r"^(?P<symbol>[A-Z0-9]+)-.*funding.*\.csv(?:\.gz)?$")
 SOURCE_NOTE = ("USDT-margined Binance price paths standing in for the USDC-margined perpetuals of the same base "
                "(the USDC twin trades within a few basis points)")
 
@@ -202,19 +199,8 @@ def load_market_data(
     synthesize_markets: bool = False,
 ) -> MarketData:
     """Read, check and clean every kline file of ``folder`` (optionally only ``symbols``)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"kline folder {folder} does not exist")
     wanted = {normalise_symbol(s) for s in symbols} if symbols else None
-    klines: dict[str, list[Path]] = {}
-    funding: dict[str, list[Path]] = {}
-    for path in sorted(folder.iterdir()):
-        if not path.is_file():
-            continue
-        if (match := _FUNDING_NAME.match(path.name)) is not None:
-            funding.setdefault(match["symbol"], []).append(path)
-        elif (match := _KLINE_NAME.match(path.name)) is not None and path.name.endswith((".csv", ".csv.gz", ".zip")):
-            klines.setdefault(match["symbol"], []).append(path)
+    klines, funding = scan_folder(folder)
     data = MarketData()
     for source, paths in sorted(klines.items()):
         checks = [FileCheck(file=p.name, source=source) for p in paths]

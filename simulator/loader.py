@@ -87,17 +87,12 @@ def target_symbol(
     return None, f"{target} is not a USDC perpetual (use synthesize_markets to invent one)"
 
 
-def load_directory(
-    folder: Path | str,
-    symbols: Iterable[str] | None = None,
-    symbol_map: Mapping[str, str] | None = None,
-    synthesize_markets: bool = False,
-) -> LoadResult:
-    """Load every kline file of ``folder`` (optionally only ``symbols``, given as bases or USDC symbols)."""
+def scan_folder(folder: Path | str) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+    """The kline and funding files of ``folder`` by source symbol (``BTCUSDT-1m.csv.gz`` → ``BTCUSDT``);
+    shared by the simulator and the backtest's data checks so both read the same files."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"kline folder {folder} does not exist")
-    wanted = {normalise_symbol(s) for s in symbols} if symbols else None
     kline_files: dict[str, list[Path]] = {}
     funding_files: dict[str, list[Path]] = {}
     for path in sorted(folder.iterdir()):
@@ -110,6 +105,18 @@ def load_directory(
         match = _KLINE_NAME.match(path.name)
         if match and path.name.endswith((".csv", ".csv.gz", ".zip")):
             kline_files.setdefault(match["symbol"], []).append(path)
+    return kline_files, funding_files
+
+
+def load_directory(
+    folder: Path | str,
+    symbols: Iterable[str] | None = None,
+    symbol_map: Mapping[str, str] | None = None,
+    synthesize_markets: bool = False,
+) -> LoadResult:
+    """Load every kline file of ``folder`` (optionally only ``symbols``, given as bases or USDC symbols)."""
+    wanted = {normalise_symbol(s) for s in symbols} if symbols else None
+    kline_files, funding_files = scan_folder(folder)
     result = LoadResult()
     for source, paths in sorted(kline_files.items()):
         rows = np.concatenate([parse_csv(text, 6) for p in paths for text in _read_text(p)])
