@@ -118,12 +118,18 @@ def status_line(ctx: BotContext) -> str:
     ref = ctx.directory.get(RISK)
     if ref is not None:
         try:
+            asked = time.monotonic()
             risk = ref.proxy().status().get(timeout=1.0)
+            # Loop lag: how long the RiskActor's inbox made us wait (the entry path runs through it).
+            lag_ms = (time.monotonic() - asked) * 1000
             parts += [f"equity {risk.equity:.2f}", f"today {risk.daily_pnl:+.2f}",
                       f"positions {risk.open_positions}/{risk.max_concurrent_positions}",
-                      "PAUSED" if risk.paused else "active"]
+                      "PAUSED" if risk.paused else "active", f"loop lag {lag_ms:.0f}ms"]
         except (pykka.Timeout, pykka.ActorDeadError):
-            parts.append("risk: no answer")
+            parts.append("risk: no answer (loop lag > 1 s)")
+    reaction = ctx.health.latencies("candle_to_entry_order")
+    if reaction:
+        parts.append(f"candle→order p50 {sorted(reaction)[len(reaction) // 2] * 1000:.0f}ms")
     feed = values.get("feed.state", {})
     if feed:
         rest = sum(1 for v in feed.values() if v == "rest")

@@ -77,3 +77,19 @@ def test_every_closed_candle_arrives_exactly_once_through_drops_stalls_and_garba
             now = sim.clock.now_ms()
             assert open_times[-1] + 60_000 >= now - 3 * 60_000  # nothing missed up to (almost) now
         assert feed_state(bot) and bot.ctx.health.counter("feed.stale") >= 2
+
+
+def test_feed_rest_runs_without_market_websockets(tmp_path: Path) -> None:
+    require_shared_data()
+    overrides = {"exchange": {"feed": "rest", "rest_poll_interval_s": 0.3}}
+    with running_simulator(symbols=["BTCUSDC", "ETHUSDC"], speed=30.0) as sim, \
+            running_bot(sim, tmp_path, overrides) as bot:
+        wait_ready(bot, 2)
+        wait_candles(bot, 3)
+        assert set(feed_state(bot).values()) == {"rest"}
+        assert bot.ctx.health.counter("feed.delivered.ws") == 0
+        assert bot.ctx.health.get("feed.connections") == 0
+        assert sim.state()["server"]["ws_connections"] == 1  # the user-data stream only
+        for symbol in SYMBOLS:
+            open_times = [c[0] for c in ask(bot, f"symbol:{symbol}", "candles")]
+            assert all(b - a == 60_000 for a, b in itertools.pairwise(open_times)), symbol
